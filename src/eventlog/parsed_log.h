@@ -37,6 +37,12 @@ class ParsedLog {
   const std::vector<Event>& events() const { return events_; }
   // Locality from a StartupLocality EV_NO_ACTION event (sets PCR 0's initial value), else 0.
   uint8_t startup_locality() const { return startup_locality_; }
+  bool has_startup_locality() const { return has_startup_locality_; }
+  // An EV_EFI_HCRTM_EVENT on PCR 0: the H-CRTM sequence started PCR 0 at 0…04
+  // (TPM 2.0 Part 1, _TPM_Hash_End), which takes precedence over StartupLocality.
+  bool has_hcrtm() const { return hcrtm_; }
+  // Zero bytes after the last event (accepted only as an all-zero tail; not events).
+  size_t padding_bytes() const { return padding_bytes_; }
   ByteView bytes() const { return data_; }
 
  private:
@@ -48,6 +54,9 @@ class ParsedLog {
   std::vector<SpecIdAlgorithm> spec_algs_;
   std::vector<Event> events_;
   uint8_t startup_locality_ = 0;
+  bool has_startup_locality_ = false;
+  bool hcrtm_ = false;
+  size_t padding_bytes_ = 0;
 };
 
 }  // namespace tl::eventlog
