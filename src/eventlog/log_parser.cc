@@ -27,6 +27,13 @@ constexpr std::string_view kStartupLocality{"StartupLocality\0", 16};
 constexpr size_t kLegacyHeaderSize = 4 + 4 + 20 + 4;  // pcr, type, sha1, eventSize
 constexpr size_t kSha1Size = 20;
 
+constexpr std::string_view kDigestValueField[kMaxSpecIdAlgorithms] = {
+    "digests[0].digest", "digests[1].digest", "digests[2].digest", "digests[3].digest",
+    "digests[4].digest"};
+constexpr std::string_view kDigestAlgField[kMaxSpecIdAlgorithms] = {
+    "digests[0].hashAlg", "digests[1].hashAlg", "digests[2].hashAlg", "digests[3].hashAlg",
+    "digests[4].hashAlg"};
+
 bool starts_with(ByteView data, std::string_view prefix) {
   return data.size() >= prefix.size() &&
          std::memcmp(data.data(), prefix.data(), prefix.size()) == 0;
@@ -246,25 +253,26 @@ class LogParser {
     ev.digests.reserve(nbanks);
     for (uint32_t i = 0; i < *count; ++i) {
       const size_t alg_offset = in_.offset();
-      const std::string field = "digests[" + std::to_string(i) + "]";
-      auto id = in_.u16_le(field + ".hashAlg");
+      // count == banks <= kMaxSpecIdAlgorithms, so the names are static: no
+      // string is built per digest on the success path.
+      auto id = in_.u16_le(kDigestAlgField[i]);
       if (!id) return wrap(index, ev.offset, id.take_error());
       const auto pos = std::find_if(log_.spec_algs_.begin(), log_.spec_algs_.end(),
                                     [&](const SpecIdAlgorithm& a) { return a.alg_id == *id; });
       if (pos == log_.spec_algs_.end()) {
         return wrap(index, ev.offset,
-                    in_.error_at(alg_offset, field + ".hashAlg",
+                    in_.error_at(alg_offset, kDigestAlgField[i],
                                  "algorithm " + hex16(*id) + " is not declared in the Spec ID header"));
       }
       const crypto::HashAlg alg = log_.banks_[static_cast<size_t>(pos - log_.spec_algs_.begin())];
       for (const EventDigest& d : ev.digests) {
         if (d.alg == alg) {
           return wrap(index, ev.offset,
-                      in_.error_at(alg_offset, field + ".hashAlg",
+                      in_.error_at(alg_offset, kDigestAlgField[i],
                                    std::string(crypto::hash_name(alg)) + " digest appears twice"));
         }
       }
-      auto value = in_.bytes(pos->digest_size, field + ".digest");
+      auto value = in_.bytes(pos->digest_size, kDigestValueField[i]);
       if (!value) return wrap(index, ev.offset, value.take_error());
       ev.digests.push_back({alg, *value});
     }
