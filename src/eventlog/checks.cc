@@ -111,8 +111,15 @@ void check_type_content(const Event& e, std::vector<Problem>& out) {
     out.push_back(problem(e, event_type_name(e.type) +
                                  " carries a separator value: a separator must be EV_SEPARATOR"));
   }
-  if (e.type != EV_EFI_VARIABLE_DRIVER_CONFIG && e.type != EV_EFI_VARIABLE_BOOT &&
-      e.type != EV_EFI_VARIABLE_BOOT2 && e.type != EV_EFI_VARIABLE_AUTHORITY) {
+  const bool variable_type = e.type == EV_EFI_VARIABLE_DRIVER_CONFIG || e.type == EV_EFI_VARIABLE_BOOT ||
+                             e.type == EV_EFI_VARIABLE_BOOT2 || e.type == EV_EFI_VARIABLE_AUTHORITY;
+  if (variable_type) {
+    // Bytes after VariableData belong to no field: what do they hide?
+    auto var = parse_uefi_variable(e.data);
+    if (var && var->trailing != 0)
+      out.push_back(problem(e, event_type_name(e.type) + " has " + std::to_string(var->trailing) +
+                                   " bytes after VariableData of " + var->name));
+  } else {
     auto var = parse_uefi_variable(e.data);
     if (var && var->trailing == 0 && is_secure_boot_variable(*var))
       out.push_back(problem(e, event_type_name(e.type) + " carries the Secure Boot variable " +
