@@ -269,6 +269,9 @@ Result<PcrValues> parse_json(std::string_view text) {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return Error{std::string(kFmt) + " at byte " + std::to_string(e.byte) + ": not valid JSON"};
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range for a number too large: found by tpm_structures_fuzzer.
+    return Error{std::string(kFmt) + ": not usable JSON (" + e.what() + ")"};
   }
   if (!j.is_object()) return Error{std::string(kFmt) + ": top level must be an object of banks"};
   PcrValues out;
