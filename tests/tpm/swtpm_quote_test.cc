@@ -340,6 +340,10 @@ TEST_F(SwtpmQuote, PcrreadSerializedFileParses) {
   ASSERT_TRUE(p.ok()) << p.error().message;
   EXPECT_EQ(p->at(HashAlg::sha1).size(), 2u);
   EXPECT_EQ(p->at(HashAlg::sha256).size(), 2u);
+  // Without -F serialized the file holds bare values, no selection: refused.
+  auto raw = tpm_->run("tpm2_pcrread -Q -o raw.pcrs sha256:0,1,2,3,4,5");
+  ASSERT_TRUE(raw.ok()) << raw.error().message;
+  EXPECT_FALSE(parse_pcr_file(tpm_->read("raw.pcrs")).ok());
 }
 
 }  // namespace
