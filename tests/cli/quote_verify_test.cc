@@ -28,9 +28,11 @@ struct CliRun {
   std::string out;  // stdout + stderr
 };
 
+// $TL_BUILD_DIR/tlaunch, else the path CMake compiled in.
 std::string tlaunch() {
   const char* dir = std::getenv("TL_BUILD_DIR");
-  return std::string(dir != nullptr ? dir : ".") + "/tlaunch";
+  if (dir != nullptr && *dir != '\0') return std::string(dir) + "/tlaunch";
+  return TL_TLAUNCH_PATH;
 }
 
 CliRun run(const std::string& args) {
