@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build/tests/crypto/crypto_test[1]_tests.cmake")
-  include("/work/main/build/tests/crypto/crypto_test[1]_tests.cmake")
-else()
-  add_test(crypto_test_NOT_BUILT crypto_test_NOT_BUILT)
-endif()
