@@ -7,12 +7,19 @@
 
 namespace tl::test {
 
+namespace {
+std::filesystem::path from_env_or(const char* var, const char* fallback) {
+  const char* env = std::getenv(var);
+  return std::filesystem::path(env != nullptr && *env != '\0' ? env : fallback);
+}
+}  // namespace
+
 std::filesystem::path shared_dir() {
-  const char* env = std::getenv("TL_SHARED_DIR");
-  if (env == nullptr || *env == '\0') return {};
-  std::filesystem::path p(env);
+  auto p = from_env_or("TL_SHARED_DIR", TL_DEFAULT_SHARED_DIR);
   return std::filesystem::is_directory(p) ? p : std::filesystem::path{};
 }
+
+std::filesystem::path build_dir() { return from_env_or("TL_BUILD_DIR", TL_DEFAULT_BUILD_DIR); }
 
 std::filesystem::path vector_path(const std::string& relpath) {
   auto dir = shared_dir();

@@ -8,8 +8,12 @@
 
 namespace tl::test {
 
-// ../shared (from TL_SHARED_DIR). Empty path when it is not there.
+// The shared/ folder: $TL_SHARED_DIR, else the one CMake was configured with
+// (../shared beside the checkout). Empty path when it is not there.
 std::filesystem::path shared_dir();
+
+// The build tree holding tlaunch: $TL_BUILD_DIR, else the configured one.
+std::filesystem::path build_dir();
 
 // Path to a vector under shared/vectors; the calling test is SKIPPED (never
 // passed) when the vectors are not available, as shared/vectors/README.md asks.
