@@ -1,4 +1,4 @@
-// Event-log benchmarks: parse, replay, and parse+replay of real vector logs.
+// Event-log benchmarks: parse, replay, parse+replay and parse+replay+facts of real vector logs.
 //
 //   eventlog_bench [google-benchmark flags]      in-process throughput
 //   eventlog_bench --replay FILE                 one whole-process parse+replay
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "eventlog/facts.h"
 #include "eventlog/parsed_log.h"
 #include "eventlog/replay.h"
 
@@ -43,6 +44,19 @@ void BM_ParseReplay(benchmark::State& state, const Bytes& log) {
     if (!parsed.ok()) state.SkipWithError(parsed.error().message.c_str());
     auto pcrs = tl::eventlog::replay(*parsed);
     benchmark::DoNotOptimize(pcrs);
+  }
+  count(state, log.size());
+}
+
+// What `eventlog inspect` computes, minus printing: parse, replay, every fact and check.
+void BM_ParseReplayFacts(benchmark::State& state, const Bytes& log) {
+  for (auto _ : state) {
+    auto parsed = ParsedLog::parse(Bytes(log));
+    if (!parsed.ok()) state.SkipWithError(parsed.error().message.c_str());
+    auto pcrs = tl::eventlog::replay(*parsed);
+    auto facts = tl::eventlog::inspect_facts(*parsed);
+    benchmark::DoNotOptimize(pcrs);
+    benchmark::DoNotOptimize(facts);
   }
   count(state, log.size());
 }
@@ -121,6 +135,7 @@ int main(int argc, char** argv) {
   for (const auto& [name, bytes] : logs) {
     const std::string suffix = name + "/" + std::to_string(bytes.size()) + "B";
     benchmark::RegisterBenchmark(("ParseReplay/" + suffix).c_str(), BM_ParseReplay, bytes);
+    benchmark::RegisterBenchmark(("ParseReplayFacts/" + suffix).c_str(), BM_ParseReplayFacts, bytes);
     benchmark::RegisterBenchmark(("Parse/" + suffix).c_str(), BM_Parse, bytes);
     benchmark::RegisterBenchmark(("Replay/" + suffix).c_str(), BM_Replay, bytes);
   }

@@ -5,6 +5,8 @@
 #include <openssl/x509.h>
 
 #include <ctime>
+#include <mutex>
+#include <unordered_map>
 
 #include "crypto/digest.h"
 #include "crypto/openssl_util.h"
@@ -29,9 +31,39 @@ std::string time_text(const ASN1_TIME* t) {
   return buf;
 }
 
-}  // namespace
+// OpenSSL 3's d2i_X509 decodes the public key through the provider decoders,
+// which costs far more than the rest of a log's facts. A fleet's logs carry
+// the same few vendor certificates (Microsoft KEK/db, distro CAs) over and over,
+// so summaries are cached by the SHA-256 of the full DER: the same bytes give
+// the same summary. Bounded; cleared when full rather than tracking recency.
+class SummaryCache {
+ public:
+  static constexpr size_t kMaxEntries = 1024;
 
-Result<CertificateSummary> summarize_der_certificate(ByteView der) {
+  bool get(const std::string& fingerprint, CertificateSummary& out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(fingerprint);
+    if (it == entries_.end()) return false;
+    out = it->second;
+    return true;
+  }
+  void put(const CertificateSummary& s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.emplace(s.sha256_fingerprint, s);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, CertificateSummary> entries_;
+};
+
+SummaryCache& cache() {
+  static SummaryCache c;
+  return c;
+}
+
+Result<CertificateSummary> summarize_uncached(ByteView der, std::string fingerprint) {
   const unsigned char* p = der.data();
   ERR_clear_error();
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
@@ -45,11 +77,22 @@ Result<CertificateSummary> summarize_der_certificate(ByteView der) {
   s.issuer = name_text(X509_get_issuer_name(cert.get()));
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert.get());
   s.serial_hex = to_hex(ByteView(serial->data, static_cast<size_t>(serial->length)));
-  auto fp = digest(HashAlg::sha256, der);
-  if (!fp) return fp.take_error();
-  s.sha256_fingerprint = to_hex(*fp);
+  s.sha256_fingerprint = std::move(fingerprint);
   s.not_before = time_text(X509_get0_notBefore(cert.get()));
   s.not_after = time_text(X509_get0_notAfter(cert.get()));
+  return s;
+}
+
+}  // namespace
+
+Result<CertificateSummary> summarize_der_certificate(ByteView der) {
+  auto fp = digest(HashAlg::sha256, der);
+  if (!fp) return fp.take_error();
+  std::string fingerprint = to_hex(*fp);
+  CertificateSummary cached;
+  if (cache().get(fingerprint, cached)) return cached;
+  auto s = summarize_uncached(der, std::move(fingerprint));
+  if (s.ok()) cache().put(*s);
   return s;
 }
 

@@ -17,7 +17,8 @@ struct CertificateSummary {
   std::string not_after;
 };
 
-// Parses exactly one DER certificate; trailing bytes are an error.
+// Parses exactly one DER certificate; trailing bytes are an error. Summaries of
+// certificates seen before (same DER bytes) come from a bounded in-process cache.
 Result<CertificateSummary> summarize_der_certificate(ByteView der);
 
 }  // namespace tl::crypto
