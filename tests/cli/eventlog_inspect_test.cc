@@ -36,16 +36,8 @@ struct InspectRun {
   std::string err;
 };
 
-// $TL_BUILD_DIR/tlaunch; without TL_BUILD_DIR (ctest currently drops it: the
-// ENVIRONMENT list in tests/CMakeLists.txt is split at its ';'), the binary
-// beside this test's build tree: <build>/tests/cli/cli_test -> <build>/tlaunch.
-std::string tlaunch() {
-  if (const char* dir = std::getenv("TL_BUILD_DIR"); dir != nullptr && *dir != '\0')
-    return std::string(dir) + "/tlaunch";
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return (self.parent_path().parent_path().parent_path() / "tlaunch").string();
-}
+// The tlaunch binary of this build (TL_BUILD_DIR, else the build dir known at compile time).
+std::string tlaunch() { return (test::build_dir() / "tlaunch").string(); }
 
 std::string quote(const std::string& s) {
   std::string q = "'";
