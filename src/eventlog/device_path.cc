@@ -71,6 +71,23 @@ std::string node_text(uint8_t type, uint8_t subtype, ByteView body) {
       if (subtype == 11 && n == 33)
         return "MAC(" + to_hex(body.first(6)) + "," + hex_num(body[32]) + ")";
       if (subtype == 10 && n >= 16) return vendor("VenMsg", body);
+      if (subtype == 12 && n == 23) {
+        // IPv4: LocalIp, RemoteIp, LocalPort, RemotePort, Protocol, StaticIpAddress,
+        // GatewayIp, SubnetMask; text IPv4(Remote,Protocol,Static|DHCP,Local,Gateway,Mask).
+        auto ip = [&](size_t at) {
+          return std::to_string(body[at]) + "." + std::to_string(body[at + 1]) + "." +
+                 std::to_string(body[at + 2]) + "." + std::to_string(body[at + 3]);
+        };
+        const uint64_t proto = le(body, 12, 2);
+        const std::string p = proto == 6 ? "TCP" : proto == 17 ? "UDP" : hex_num(proto);
+        return "IPv4(" + ip(4) + "," + p + "," + (body[14] ? "Static" : "DHCP") + "," + ip(0) + "," +
+               ip(15) + "," + ip(19) + ")";
+      }
+      if (subtype == 24) {  // URI, not NUL-terminated
+        std::string uri;
+        for (uint8_t c : body) uri += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+        return "Uri(" + uri + ")";
+      }
       if (subtype == 18 && n == 6)
         return "Sata(" + hex_num(le(body, 0, 2)) + "," + hex_num(le(body, 2, 2)) + "," +
                hex_num(le(body, 4, 2)) + ")";

@@ -201,6 +201,11 @@ TEST(DevicePath, RendersOtherNodesAndUnknownOnesGenerically) {
   EXPECT_EQ(dp_text("010106000001" "010106000002" "7f010400" "010106000003" "7fff0400"),
             "Pci(0x1,0x0)/Pci(0x2,0x0),Pci(0x3,0x0)");
   EXPECT_EQ(dp_text(""), "");
+  // IPv4 of event-postcode.bin's PXE boot (all zero: DHCP), and a populated one.
+  EXPECT_EQ(dp_text("030c1b00" + std::string(46, '0')), "IPv4(0.0.0.0,0x0,DHCP,0.0.0.0,0.0.0.0,0.0.0.0)");
+  EXPECT_EQ(dp_text("030c1b00" "0a000002" "c0a80001" "4400" "4500" "1100" "01" "0a000001" "ffffff00"),
+            "IPv4(192.168.0.1,UDP,Static,10.0.0.2,10.0.0.1,255.255.255.0)");
+  EXPECT_EQ(dp_text("03181200" "687474703a2f2f782f612e656669"), "Uri(http://x/a.efi)");
 }
 
 TEST(DevicePath, MalformedNodesAreErrorsNotCrashes) {
