@@ -59,12 +59,27 @@ std::optional<HashAlg> hash_from_tpm_alg_id(uint16_t id) {
   return std::nullopt;
 }
 
+namespace {
+// One reusable context per algorithm and thread: EVP_Digest would allocate and
+// free a context on every call, which dominated hashing many small event data.
+struct ThreadContexts {
+  std::array<EVP_MD_CTX*, kAlgs.size()> ctx{};
+  ~ThreadContexts() {
+    for (EVP_MD_CTX* c : ctx) EVP_MD_CTX_free(c);
+  }
+};
+}  // namespace
+
 Result<Bytes> digest(HashAlg alg, ByteView data) {
   const EVP_MD* md = fetched_md(alg);
   if (md == nullptr) return missing(alg);
+  thread_local ThreadContexts contexts;
+  EVP_MD_CTX*& ctx = contexts.ctx[static_cast<size_t>(alg)];
+  if (ctx == nullptr && (ctx = EVP_MD_CTX_new()) == nullptr) return Error{"out of memory"};
   Bytes out(digest_size(alg));
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != out.size()) {
+  if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size()) {
     return Error{"digest " + std::string(hash_name(alg)) + " failed"};
   }
   return out;

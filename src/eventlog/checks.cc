@@ -1,6 +1,8 @@
 #include "eventlog/checks.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <map>
 #include <string_view>
 
@@ -87,14 +89,26 @@ void check_digests(const Event& e, std::vector<Problem>& out) {
   }
 }
 
-bool digest_is_separator(const Event& e) {
-  static const uint8_t kZero[4] = {0, 0, 0, 0};
-  static const uint8_t kOnes[4] = {0xff, 0xff, 0xff, 0xff};
-  for (const EventDigest& d : e.digests) {
-    for (ByteView v : {ByteView(kZero), ByteView(kOnes)}) {
-      auto h = crypto::digest(d.alg, v);
-      if (h && equal_bytes(*h, d.value)) return true;
+// The digests of the two separator values per bank, computed once: this check
+// runs for every event in every bank.
+struct SeparatorDigests {
+  std::array<Bytes, std::size(crypto::kAllHashAlgs)> zero, ones;
+  SeparatorDigests() {
+    static const uint8_t kZero[4] = {0, 0, 0, 0};
+    static const uint8_t kOnes[4] = {0xff, 0xff, 0xff, 0xff};
+    for (crypto::HashAlg alg : crypto::kAllHashAlgs) {
+      const auto i = static_cast<size_t>(alg);
+      if (auto h = crypto::digest(alg, kZero)) zero[i] = std::move(*h);
+      if (auto h = crypto::digest(alg, kOnes)) ones[i] = std::move(*h);
     }
+  }
+};
+
+bool digest_is_separator(const Event& e) {
+  static const SeparatorDigests kSeparators;
+  for (const EventDigest& d : e.digests) {
+    const auto i = static_cast<size_t>(d.alg);
+    if (equal_bytes(kSeparators.zero[i], d.value) || equal_bytes(kSeparators.ones[i], d.value)) return true;
   }
   return false;
 }

@@ -85,14 +85,16 @@ Result<std::vector<EfiSignatureList>> parse_signature_lists(ByteView data, size_
     }
     total += count;
     list.signatures.reserve(count);
+    // The sizes were checked against the list body above, so these reads cannot
+    // fail; the field names are still built only if one does (dbx holds hundreds).
     for (size_t i = 0; i < count; ++i) {
       EfiSignature sig;
       sig.offset = r.offset();
-      const std::string field = where + ".Signatures[" + std::to_string(i) + "]";
-      auto owner = r.bytes(kOwnerSize, field + ".SignatureOwner");
-      if (!owner) return owner.take_error();
-      auto value = r.bytes(*sig_size - kOwnerSize, field + ".SignatureData");
-      if (!value) return value.take_error();
+      auto owner = r.bytes(kOwnerSize, "SignatureOwner");
+      auto value = owner ? r.bytes(*sig_size - kOwnerSize, "SignatureData") : owner;
+      if (!value) {
+        return with_context(where + ".Signatures[" + std::to_string(i) + "]", value.take_error());
+      }
       sig.owner = guid_from_bytes(*owner);
       sig.data = *value;
       list.signatures.push_back(sig);

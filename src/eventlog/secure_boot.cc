@@ -56,6 +56,9 @@ SignatureDatabase decode_signature_database(ByteView data, size_t base_offset) {
     db.error = lists.error().message;
     return db;
   }
+  size_t count = 0;
+  for (const auto& list : *lists) count += list.signatures.size();
+  db.entries.reserve(count);
   for (const auto& list : *lists)
     for (const auto& sig : list.signatures)
       db.entries.push_back(decode_signature_entry(list.type, sig.owner, sig.data));

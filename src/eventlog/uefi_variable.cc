@@ -7,13 +7,18 @@
 namespace tl::eventlog {
 
 std::string Guid::to_string() const {
-  const auto& b = bytes;
-  char buf[40];
-  std::snprintf(buf, sizeof buf,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[3], b[2],
-                b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return buf;
+  // Hot (a dbx holds hundreds of owner GUIDs): hand-rolled instead of snprintf.
+  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr uint8_t kOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+  std::string out(36, '-');
+  size_t pos = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // the dashes
+    const uint8_t b = bytes[kOrder[i]];
+    out[pos++] = kHex[b >> 4];
+    out[pos++] = kHex[b & 0xf];
+  }
+  return out;
 }
 
 Guid guid_from_bytes(ByteView sixteen) {
