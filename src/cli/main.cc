@@ -16,7 +16,7 @@ constexpr const char* kUsage =
     "      PCRs, Secure Boot state, boot applications, kernel command line and\n"
     "      problems found; with --pcrs, compare replay to real PCR values.\n"
     "  quote verify --ak FILE --message FILE --signature FILE --nonce HEX\n"
-    "               [--pcrs FILE] [--json]\n"
+    "               [--pcrs FILE] [--require SPEC] [--json]\n"
     "      Verify a TPM2_Quote (TPMS_ATTEST + TPMT_SIGNATURE) under an AK.\n"
     "\n"
     "Run 'tlaunch <command> <subcommand> --help' for details.\n"
@@ -37,12 +37,8 @@ int main(int argc, char** argv) {
   const std::string group = argv[1];
   const std::string sub = argc > 2 ? argv[2] : "";
   tl::cli::Args rest(argv + (argc > 2 ? 3 : 2), argv + argc);
-#ifdef TL_HAVE_EVENTLOG_INSPECT
   if (group == "eventlog" && sub == "inspect") return tl::cli::eventlog_inspect(rest);
-#endif
-#ifdef TL_HAVE_QUOTE_VERIFY
   if (group == "quote" && sub == "verify") return tl::cli::quote_verify(rest);
-#endif
   std::fprintf(stderr, "tlaunch: unknown command '%s%s%s'\n\n%s", group.c_str(),
                sub.empty() ? "" : " ", sub.c_str(), kUsage);
   return tl::cli::kExitBadInput;
