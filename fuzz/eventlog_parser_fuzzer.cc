@@ -6,19 +6,10 @@
 
 #include "eventlog/parsed_log.h"
 #include "eventlog/replay.h"
+#include "fuzz_support.h"
 
-namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-bool inside(tl::ByteView outer, tl::ByteView inner) {
-  return inner.empty() ||
-         (inner.data() >= outer.data() && inner.data() + inner.size() <= outer.data() + outer.size());
-}
-
-}  // namespace
+using tl::fuzz::check;
+using tl::fuzz::inside;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto log = tl::eventlog::ParsedLog::parse(tl::Bytes(data, data + size));

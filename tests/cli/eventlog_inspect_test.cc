@@ -1,15 +1,11 @@
 // `tlaunch eventlog inspect` as a user runs it: the real binary
-// ($TL_BUILD_DIR/tlaunch) on the real vectors. Expected values come from
+// (tests/support/cli_runner.h) on the real vectors. Expected values come from
 // sources independent of this code: expected.json (upstream projects), the
 // guest's own sysfs PCR dump, the tpm2-tools quote PCR file, `strings` and
 // `tpm2_eventlog` on the logs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +17,7 @@
 
 #include "../eventlog/log_builder.h"
 #include "common/hex.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace tl::cli {
@@ -30,60 +27,14 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using nlohmann::json;
 
-struct InspectRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// The tlaunch binary of this build (TL_BUILD_DIR, else the build dir known at compile time).
-std::string tlaunch() { return (test::build_dir() / "tlaunch").string(); }
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "tl-inspect-XXXXXX").string();
-    if (::mkdtemp(t.data()) != nullptr) path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  fs::path file(const std::string& name, ByteView data) const {
-    fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
-                                             static_cast<std::streamsize>(data.size()));
-    return p;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using InspectRun = test::TlaunchRun;
+using test::TempDir;
 
 // Runs `tlaunch eventlog inspect ARGS`, stdout and stderr kept apart.
 InspectRun inspect(const std::vector<std::string>& args) {
-  static TempDir tmp;
-  const fs::path err_file = tmp.path() / "stderr.txt";
-  std::string cmd = quote(tlaunch()) + " eventlog inspect";
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " 2>" + quote(err_file.string());
-  InspectRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.err = test::read_text(err_file);
-  return r;
+  std::string cmd = "eventlog inspect";
+  for (const auto& a : args) cmd += " " + test::shell_quote(a);
+  return test::run_tlaunch(cmd);
 }
 
 json inspect_json(const fs::path& log, std::vector<std::string> extra = {}) {

@@ -15,6 +15,7 @@
 
 #include "common/hex.h"
 #include "crypto/public_key.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 #include "tpm/swtpm.h"
 
@@ -28,46 +29,13 @@ struct CliRun {
   std::string out;  // stdout + stderr
 };
 
-// $TL_BUILD_DIR/tlaunch, else the path CMake compiled in.
-std::string tlaunch() {
-  const char* dir = std::getenv("TL_BUILD_DIR");
-  if (dir != nullptr && *dir != '\0') return std::string(dir) + "/tlaunch";
-  return TL_TLAUNCH_PATH;
-}
-
+// `tlaunch quote verify ARGS` (shell text; the tests' paths need no quoting).
 CliRun run(const std::string& args) {
-  CliRun r;
-  FILE* p = ::popen((tlaunch() + " quote verify " + args + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  test::TlaunchRun r = test::run_tlaunch("quote verify " + args);
+  return {r.exit_code, r.out + r.err};
 }
 
-// A temp dir for files the tests write, removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "tl-cli-XXXXXX").string();
-    if (::mkdtemp(t.data()) != nullptr) path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  fs::path file(const std::string& name, ByteView data) const {
-    fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary)
-        .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
