@@ -63,15 +63,22 @@ ByteView grub_hashed_bytes(const Event& e) {
   return e.data;
 }
 
-void check_digests(const Event& e, std::vector<Problem>& out) {
-  const Coverage c = coverage(e);
-  if (c == Coverage::none) return;
+// One bank whose digest is not the hash of what the event type says it covers.
+struct DigestMismatch {
+  crypto::HashAlg alg;
+  ByteView digest;
+  Bytes hash_of_data;
+};
+
+std::vector<DigestMismatch> digest_mismatches(const Event& e, Coverage c) {
+  std::vector<DigestMismatch> out;
+  if (c == Coverage::none) return out;
   std::optional<UefiVariable> var;
   if (c == Coverage::data_or_variable_data) {
     if (auto v = parse_uefi_variable(e.data)) var = *v;
   }
+  const ByteView covered = c == Coverage::grub_string ? grub_hashed_bytes(e) : e.data;
   for (const EventDigest& d : e.digests) {
-    ByteView covered = c == Coverage::grub_string ? grub_hashed_bytes(e) : e.data;
     auto h = crypto::digest(d.alg, covered);
     if (!h) continue;  // bank not available in this OpenSSL build: cannot judge
     if (equal_bytes(*h, d.value)) continue;
@@ -79,13 +86,21 @@ void check_digests(const Event& e, std::vector<Problem>& out) {
       auto hv = crypto::digest(d.alg, var->data);
       if (hv && equal_bytes(*hv, d.value)) continue;
     }
+    out.push_back({d.alg, d.value, std::move(*h)});
+  }
+  return out;
+}
+
+void check_digests(const Event& e, std::vector<Problem>& out) {
+  const Coverage c = coverage(e);
+  for (const DigestMismatch& m : digest_mismatches(e, c)) {
     std::string what = c == Coverage::grub_string ? "the GRUB string after its prefix"
                        : c == Coverage::data_or_variable_data
                            ? "the event data nor of its VariableData"
                            : "the event data";
-    out.push_back(problem(e, event_type_name(e.type) + ": " + std::string(crypto::hash_name(d.alg)) +
-                                 " digest " + to_hex(d.value) + " is not the hash of " + what +
-                                 " (" + to_hex(*h) + "): the data shown is not what was measured"));
+    out.push_back(problem(e, event_type_name(e.type) + ": " + std::string(crypto::hash_name(m.alg)) +
+                                 " digest " + to_hex(m.digest) + " is not the hash of " + what +
+                                 " (" + to_hex(m.hash_of_data) + "): the data shown is not what was measured"));
   }
 }
 
@@ -158,6 +173,8 @@ bool allowed_on_pcr7(uint32_t type) {
 }
 
 }  // namespace
+
+bool data_is_measured(const Event& e) { return digest_mismatches(e, coverage(e)).empty(); }
 
 std::vector<Problem> check_events(std::span<const Event> events) {
   std::vector<Problem> out;

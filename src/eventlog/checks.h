@@ -16,4 +16,10 @@ namespace tl::eventlog {
 // Problems found, in log order. The header event (index 0) is skipped.
 std::vector<Problem> check_events(std::span<const Event> events);
 
+// False when the event's type says its digests are the hash of its data (UEFI
+// variables, separators, EFI actions, GRUB strings …) and one of them is not:
+// the data shown is then not what was measured and must not yield facts.
+// True for types whose digest covers something outside the log (images, files).
+bool data_is_measured(const Event& e);
+
 }  // namespace tl::eventlog

@@ -53,17 +53,22 @@ BootFacts extract_facts(std::span<const Event> events, LogFormat format) {
   extract_secure_boot(events, format, f.secure_boot, f.problems);
   f.boot_applications = extract_boot_applications(events, format, f.problems);
   f.linux_boot = extract_linux_boot(events);
+  return f;
+}
+
+void add_check_problems(std::span<const Event> events, BootFacts& f) {
   auto checks = check_events(events);
   f.problems.insert(f.problems.end(), checks.begin(), checks.end());
   std::stable_sort(f.problems.begin(), f.problems.end(),
                    [](const Problem& a, const Problem& b) { return a.event < b.event; });
-  return f;
 }
 
 }  // namespace detail
 
 BootFacts inspect_facts(const ParsedLog& log) {
-  return detail::extract_facts(log.events(), log.format());
+  BootFacts f = detail::extract_facts(log.events(), log.format());
+  detail::add_check_problems(log.events(), f);
+  return f;
 }
 
 }  // namespace tl::eventlog

@@ -123,7 +123,10 @@ struct BootFacts {
 // Display path: facts of an unverified log (for `tlaunch eventlog inspect`).
 BootFacts inspect_facts(const ParsedLog& log);
 
-// Facts of a verified log: only the events whose PCRs the quote covers.
+// Facts of a verified log: only the events whose PCRs the quote covers and
+// whose data their verified digests cover (eventlog/checks.h data_is_measured).
+// An event whose data was forged or retyped yields no fact; it stays visible
+// as a problem, since the checks still run over every verified event.
 class VerifiedBootFacts {
  public:
   const BootFacts& get() const { return facts_; }
@@ -139,8 +142,10 @@ VerifiedBootFacts facts(const VerifiedLog& log);
 
 namespace detail {
 // The extraction both entry points share, over events in log order; `format`
-// only serves to compute byte offsets for messages.
+// only serves to compute byte offsets for messages. No hardening checks.
 BootFacts extract_facts(std::span<const Event> events, LogFormat format);
+// Appends check_events(events) to f.problems, keeping log order.
+void add_check_problems(std::span<const Event> events, BootFacts& f);
 }  // namespace detail
 
 }  // namespace tl::eventlog

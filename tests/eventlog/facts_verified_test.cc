@@ -97,5 +97,39 @@ TEST_F(VerifiedFactsTest, EventsOnUnquotedPcrsCannotChangeVerifiedFacts) {
   EXPECT_EQ(facts(*v)->linux_boot.kernel_cmdline, "/vmlinuz console=ttyS0,115200 quiet loglevel=4 panic=-1");
 }
 
+TEST_F(VerifiedFactsTest, ForgedVariableDataYieldsNoVerifiedFact) {
+  // Edit the SecureBoot variable's data from 01 to 00 and leave its digest: the
+  // log still replays to the quoted PCR 7, so verify_log accepts it. The display
+  // path shows the forged value; the trust path takes nothing from the event
+  // (state absent, never "disabled" nor "enabled") and reports the mismatch.
+  auto parsed = ParsedLog::parse(Bytes(log_));
+  ASSERT_TRUE(parsed.ok());
+  const auto sb = inspect_facts(*parsed).secure_boot.secure_boot_event;
+  ASSERT_TRUE(sb.has_value());
+  const Event& ev = parsed->events()[sb->index];
+  ASSERT_EQ(ev.data.back(), 1u);  // enabled
+  const size_t last_data_byte = static_cast<size_t>(ev.data.data() - parsed->bytes().data()) + ev.data.size() - 1;
+  Bytes forged = log_;
+  forged[last_data_byte] = 0;
+
+  auto shown = ParsedLog::parse(Bytes(forged));
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(inspect_facts(*shown).secure_boot.state, SecureBootState::disabled);
+
+  auto v = verified(forged);
+  ASSERT_TRUE(v.ok()) << v.error().message;  // the digests still replay
+  const VerifiedBootFacts f = facts(*v);
+  EXPECT_EQ(f->secure_boot.state, SecureBootState::absent);
+  EXPECT_FALSE(f->secure_boot.secure_boot_event.has_value());
+  ASSERT_FALSE(f->problems.empty());
+  EXPECT_EQ(f->problems.front().event, sb->index);
+  EXPECT_THAT(f->problems.front().message,
+              ::testing::HasSubstr("EV_EFI_VARIABLE_DRIVER_CONFIG: sha256 digest"));
+  EXPECT_THAT(f->problems.front().message, ::testing::HasSubstr("is not the hash of the event data"));
+  // Everything else still comes through.
+  EXPECT_EQ(f->secure_boot.db.entries.size(), 2u);
+  EXPECT_EQ(f->boot_applications.size(), 4u);
+}
+
 }  // namespace
 }  // namespace tl::eventlog
