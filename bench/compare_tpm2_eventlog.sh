@@ -5,9 +5,10 @@
 #   bench/compare_tpm2_eventlog.sh [BUILD_DIR]      (default: build)
 #
 # 1. checks that both tools replay the same PCR values for every log;
-# 2. whole-process time per invocation, `eventlog_bench --replay FILE` vs
-#    `tpm2_eventlog FILE`, with hyperfine (apt-get install hyperfine) or, if it
-#    is missing, a bounded loop of RUNS runs timed with date +%s%N;
+# 2. whole-process time per invocation, `tlaunch eventlog inspect FILE` (parse,
+#    replay, every fact and hardening check, printed) vs `tpm2_eventlog FILE`
+#    (parse, replay, the whole log printed as YAML), with hyperfine (installed by
+#    scripts/setup.sh) or, if it is missing, a bounded loop of RUNS runs;
 # 3. in-process throughput from eventlog_bench (Google Benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,10 @@ build=${1:-build}
 shared=${TL_SHARED_DIR:-$PWD/../shared}
 runs=${RUNS:-200}
 bench=$build/bench/eventlog_bench
-[ -x "$bench" ] || { echo "build $bench first: cmake --build $build --target eventlog_bench" >&2; exit 2; }
+tlaunch=$build/tlaunch
+for b in "$bench" "$tlaunch"; do
+  [ -x "$b" ] || { echo "build $b first: cmake --build $build --target eventlog_bench tlaunch" >&2; exit 2; }
+done
 command -v tpm2_eventlog >/dev/null || { echo "tpm2_eventlog not installed (tpm2-tools)" >&2; exit 2; }
 
 logs=(
@@ -39,12 +43,12 @@ echo "== 2. whole process, one log per invocation"
 if command -v hyperfine >/dev/null; then
   for f in "${logs[@]}"; do
     hyperfine -N --warmup 20 --runs "$runs" --style basic \
-      -n "trustlaunch $(basename "$f")" "$bench --replay $f" \
+      -n "tlaunch eventlog inspect $(basename "$f")" "$tlaunch eventlog inspect $f" \
       -n "tpm2_eventlog $(basename "$f")" "tpm2_eventlog $f" 2>&1 | grep -Ev '^\s*$'
   done
 else
   for f in "${logs[@]}"; do
-    for tool in "$bench --replay" "tpm2_eventlog"; do
+    for tool in "$tlaunch eventlog inspect" "tpm2_eventlog"; do
       start=$(date +%s%N)
       for _ in $(seq "$runs"); do $tool "$f" >/dev/null 2>&1; done
       end=$(date +%s%N)
@@ -56,7 +60,7 @@ fi
 echo "== 2b. CPU time per invocation (perf stat task-clock; robust to a busy machine)"
 if command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1; then
   for f in /dev/null "${logs[@]}"; do
-    for tool in "$bench --replay" "tpm2_eventlog"; do
+    for tool in "$tlaunch eventlog inspect" "tpm2_eventlog"; do
       ms=$(perf stat -r "$runs" -e task-clock $tool "$f" 2>&1 >/dev/null | awk '/task-clock/{print $1}' || true)
       printf '  %-34s %-14s %s ms CPU/run\n' "$(basename "$f")" "$(basename "${tool%% *}")" "$ms"
     done
@@ -66,6 +70,6 @@ else
   echo "  perf not usable here; skipped"
 fi
 
-echo "== 3. in process (parse + replay of a log already in memory)"
-"$bench" --benchmark_filter='ParseReplay/(eventlog_sb_debian_chain|event-gce|keylime-sb-enabled)' \
+echo "== 3. in process (a log already in memory: parse + replay, and parse + replay + facts)"
+"$bench" --benchmark_filter='ParseReplay(Facts)?/(eventlog_sb_debian_chain|event-gce|keylime-sb-enabled)' \
   --benchmark_min_time=1 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
