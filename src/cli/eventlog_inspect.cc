@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/json_output.h"
 #include "cli/options.h"
 #include "common/byte_reader.h"
 #include "eventlog/facts.h"
@@ -81,16 +82,6 @@ ordered_json database_json(const eventlog::SignatureDatabase& db) {
 template <class T>
 ordered_json optional_json(const std::optional<T>& v) {
   return v ? ordered_json(*v) : ordered_json(nullptr);
-}
-
-ordered_json pcrs_json(const tpm::PcrValues& pcrs) {
-  ordered_json j = ordered_json::object();
-  for (const auto& [alg, map] : pcrs) {
-    ordered_json bank = ordered_json::object();
-    for (const auto& [pcr, value] : map) bank[std::to_string(pcr)] = to_hex(value);
-    j[std::string(crypto::hash_name(alg))] = std::move(bank);
-  }
-  return j;
 }
 
 ordered_json secure_boot_json(const eventlog::SecureBootFacts& sb) {

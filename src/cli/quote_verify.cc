@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/json_output.h"
 #include "cli/options.h"
 #include "common/hex.h"
 #include "crypto/public_key.h"
@@ -118,16 +119,6 @@ Result<std::vector<tpm::PcrRequirement>> parse_require(const std::string& spec) 
     pos = plus + 1;
   }
   return out;
-}
-
-ordered_json pcrs_json(const tpm::PcrValues& pcrs) {
-  ordered_json j = ordered_json::object();
-  for (const auto& [bank, map] : pcrs) {
-    ordered_json b = ordered_json::object();
-    for (const auto& [index, value] : map) b[std::to_string(index)] = to_hex(value);
-    j[std::string(crypto::hash_name(bank))] = std::move(b);
-  }
-  return j;
 }
 
 ordered_json report_json(const tpm::QuoteReport& rep, const Ak& ak, bool pcrs_given) {

@@ -4,15 +4,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <type_traits>
 
-#include "crypto/public_key.h"
 #include "eventlog/facts.h"
 #include "eventlog/verified_log.h"
 #include "log_builder.h"
+#include "vector_logs.h"
 #include "support/test_support.h"
-#include "tpm/pcr_file.h"
 #include "tpm/quote.h"
 
 namespace tl::eventlog {
@@ -30,16 +28,7 @@ class VerifiedFactsTest : public ::testing::Test {
     const auto msg = test::vector_path("ovmf-secureboot/quote.msg");
     if (msg.empty()) GTEST_SKIP() << "ovmf-secureboot vectors not found (set TL_SHARED_DIR)";
     const auto dir = msg.parent_path();
-    auto pcrs = tpm::parse_pcr_file(test::read_file(dir / "quote.pcrs"));
-    ASSERT_TRUE(pcrs.ok()) << pcrs.error().message;
-    std::string nonce_text = test::read_text(dir / "quote_nonce.txt");
-    while (!nonce_text.empty() && std::isspace(static_cast<unsigned char>(nonce_text.back()))) nonce_text.pop_back();
-    auto nonce = from_hex(nonce_text);
-    ASSERT_TRUE(nonce.ok());
-    auto ak = crypto::PublicKey::from_pem(test::read_text(dir / "ak.pub"));
-    ASSERT_TRUE(ak.ok()) << ak.error().message;
-    auto q = tpm::verify_quote(*ak, test::read_file(dir / "quote.msg"), test::read_file(dir / "quote.sig"), *pcrs,
-                               *nonce, {{HashAlg::sha256, {0, 1, 2, 3, 4, 5, 6, 7}}});
+    auto q = test::verify_recorded_ovmf_quote(dir);
     ASSERT_TRUE(q.ok()) << q.error().message;
     quote_.emplace(std::move(*q));
     log_ = test::read_file(dir / "eventlog_sb_debian_chain.bin");

@@ -1,6 +1,12 @@
 #include "vector_logs.h"
 
+#include <cctype>
 #include <sstream>
+
+#include "crypto/public_key.h"
+#include "support/test_support.h"
+#include "tpm/pcr_file.h"
+#include "tpm/quote.h"
 
 namespace tl::test {
 
@@ -71,6 +77,19 @@ tpm::PcrValues pcrs_from_json(const nlohmann::json& j) {
     }
   }
   return out;
+}
+
+Result<tpm::VerifiedQuote> verify_recorded_ovmf_quote(const std::filesystem::path& dir) {
+  auto pcrs = tpm::parse_pcr_file(read_file(dir / "quote.pcrs"));
+  if (!pcrs) return with_context("quote.pcrs", pcrs.take_error());
+  std::string nonce_text = read_text(dir / "quote_nonce.txt");
+  while (!nonce_text.empty() && std::isspace(static_cast<unsigned char>(nonce_text.back()))) nonce_text.pop_back();
+  auto nonce = from_hex(nonce_text);
+  if (!nonce) return with_context("quote_nonce.txt", nonce.take_error());
+  auto ak = crypto::PublicKey::from_pem(read_text(dir / "ak.pub"));
+  if (!ak) return with_context("ak.pub", ak.take_error());
+  return tpm::verify_quote(*ak, read_file(dir / "quote.msg"), read_file(dir / "quote.sig"), *pcrs, *nonce,
+                           {{crypto::HashAlg::sha256, {0, 1, 2, 3, 4, 5, 6, 7}}});
 }
 
 }  // namespace tl::test

@@ -7,11 +7,9 @@
 #include <functional>
 #include <type_traits>
 
-#include "crypto/public_key.h"
 #include "eventlog/verified_log.h"
 #include "log_builder.h"
 #include "support/test_support.h"
-#include "tpm/pcr_file.h"
 #include "tpm/quote.h"
 #include "vector_logs.h"
 
@@ -38,16 +36,7 @@ class VerifiedLogTest : public ::testing::Test {
     const auto msg = test::vector_path(std::string(kDir) + "/quote.msg");
     if (msg.empty()) GTEST_SKIP() << "ovmf-secureboot vectors not found (set TL_SHARED_DIR)";
     dir_ = msg.parent_path();
-    auto pcrs = tpm::parse_pcr_file(test::read_file(dir_ / "quote.pcrs"));
-    ASSERT_TRUE(pcrs.ok()) << pcrs.error().message;
-    std::string nonce_text = test::read_text(dir_ / "quote_nonce.txt");
-    while (!nonce_text.empty() && std::isspace(static_cast<unsigned char>(nonce_text.back()))) nonce_text.pop_back();
-    auto nonce = from_hex(nonce_text);
-    ASSERT_TRUE(nonce.ok());
-    auto ak = crypto::PublicKey::from_pem(test::read_text(dir_ / "ak.pub"));
-    ASSERT_TRUE(ak.ok()) << ak.error().message;
-    auto q = tpm::verify_quote(*ak, test::read_file(dir_ / "quote.msg"), test::read_file(dir_ / "quote.sig"),
-                               *pcrs, *nonce, {{HashAlg::sha256, {0, 1, 2, 3, 4, 5, 6, 7}}});
+    auto q = test::verify_recorded_ovmf_quote(dir_);
     ASSERT_TRUE(q.ok()) << q.error().message;
     quote_.emplace(std::move(*q));
     log_bytes_ = test::read_file(dir_ / "eventlog_sb_debian_chain.bin");
