@@ -1,0 +1,296 @@
+// sign_jwt / verify_jwt with real keys: round trips and every tamper refused
+// with the reason it names.
+#include "token/jwt.h"
+
+#include <gtest/gtest.h>
+
+#include "token/base64url.h"
+#include "test_keys.h"
+
+namespace tl::token {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int64_t kNow = 1'800'000'000;
+
+json claims() {
+  return {{"iss", "https://tl.example"}, {"aud", "skr"}, {"iat", kNow - 10}, {"nbf", kNow - 10},
+          {"exp", kNow + 3600}, {"secureboot", true}, {"x-ms-attestation-type", "azurevm"}};
+}
+
+VerifyOptions opts() {
+  VerifyOptions o;
+  o.now = kNow;
+  return o;
+}
+
+std::vector<std::string> split(const std::string& t) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = t.find('.', start);
+    out.push_back(t.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) return out;
+    start = dot + 1;
+  }
+}
+
+std::string b64(const std::string& s) { return base64url_encode(as_bytes(s)); }
+
+// Signs an arbitrary header/payload text with the key (for tampers that must
+// still carry a valid signature).
+std::string sign_raw(const SigningKey& k, const std::string& header, const std::string& payload) {
+  const std::string input = b64(header) + "." + b64(payload);
+  auto sig = k.private_key().sign(as_bytes(input));
+  EXPECT_TRUE(sig.ok());
+  return input + "." + base64url_encode(*sig);
+}
+
+class JwtTest : public ::testing::TestWithParam<JwsAlg> {
+ protected:
+  void SetUp() override {
+    key_.emplace(test::test_key(GetParam()));
+    ASSERT_TRUE(jwks_.add(key_->public_jwk()).ok());
+    auto t = sign_jwt(*key_, claims());
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    token_ = *t;
+  }
+  std::string header_json() const {
+    return json{{"alg", std::string(crypto::jws_alg_name(GetParam()))}, {"kid", key_->kid()}, {"typ", "JWT"}}.dump();
+  }
+  std::string why(const std::string& token, const VerifyOptions& o = opts()) const {
+    auto r = verify_jwt(token, jwks_, o);
+    return r.ok() ? "accepted" : r.error().message;
+  }
+  std::optional<SigningKey> key_;
+  Jwks jwks_;
+  std::string token_;
+};
+
+#define EXPECT_REASON(expr, needle)                                    \
+  do {                                                                 \
+    const std::string why_ = (expr);                                   \
+    EXPECT_NE(why_.find(needle), std::string::npos) << "got: " << why_; \
+  } while (0)
+
+TEST_P(JwtTest, RoundTrip) {
+  auto v = verify_jwt(token_, jwks_, opts());
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(v->claims(), claims());
+  EXPECT_EQ(v->header()["typ"], "JWT");
+  EXPECT_EQ(v->header()["kid"], key_->kid());
+  EXPECT_EQ(v->alg(), GetParam());
+  EXPECT_EQ(v->kid(), key_->kid());
+  const auto parts = split(token_);
+  ASSERT_EQ(parts.size(), 3u);
+  const size_t sig_len = base64url_decode(parts[2])->size();
+  EXPECT_EQ(sig_len, GetParam() == JwsAlg::es256 ? 64u : 384u);
+}
+
+TEST_P(JwtTest, JkuAndPemReload) {
+  SignOptions so;
+  so.jku = "https://tl.example/certs";
+  auto t = sign_jwt(*key_, claims(), so);
+  ASSERT_TRUE(t.ok());
+  auto v = verify_jwt(*t, jwks_, opts());
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(v->header()["jku"], "https://tl.example/certs");
+  auto pem = key_->to_pkcs8_pem();
+  ASSERT_TRUE(pem.ok());
+  auto again = SigningKey::from_pkcs8_pem(GetParam(), pem->reveal());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->kid(), key_->kid());
+  auto t2 = sign_jwt(*again, claims());
+  ASSERT_TRUE(t2.ok());
+  EXPECT_TRUE(verify_jwt(*t2, jwks_, opts()).ok());
+}
+
+TEST_P(JwtTest, FlippedSignatureByte) {
+  auto parts = split(token_);
+  Bytes sig = *base64url_decode(parts[2]);
+  sig[sig.size() / 2] ^= 0x01;
+  EXPECT_REASON(why(parts[0] + "." + parts[1] + "." + base64url_encode(sig)), "signature: ");
+  EXPECT_REASON(why(parts[0] + "." + parts[1] + "." + base64url_encode(sig)), "does not verify");
+}
+
+TEST_P(JwtTest, ChangedClaim) {
+  auto parts = split(token_);
+  json c = claims();
+  c["secureboot"] = false;
+  EXPECT_REASON(why(parts[0] + "." + b64(c.dump()) + "." + parts[2]), "signature: ");
+}
+
+TEST_P(JwtTest, HeaderAlgChanged) {
+  auto parts = split(token_);
+  for (const char* alg : {"none", "None", "HS256", "ES384", "EdDSA"}) {
+    json h = json::parse(header_json());
+    h["alg"] = alg;
+    const std::string expect = std::string(alg) == "none" || std::string(alg) == "None" ? "\"none\" is refused" : "is not allowed";
+    EXPECT_REASON(why(b64(h.dump()) + "." + parts[1] + "." + parts[2]), expect);
+    EXPECT_REASON(why(b64(h.dump()) + "." + parts[1] + "."), "signature: empty part");
+  }
+  // A different alg we do support, against this key: refused before any signature check.
+  for (JwsAlg other : {JwsAlg::es256, JwsAlg::rs256, JwsAlg::ps256}) {
+    if (other == GetParam()) continue;
+    json h = json::parse(header_json());
+    h["alg"] = std::string(crypto::jws_alg_name(other));
+    const std::string got = why(b64(h.dump()) + "." + parts[1] + "." + parts[2]);
+    EXPECT_REASON(got, "header: alg " + std::string(crypto::jws_alg_name(other)));
+  }
+}
+
+TEST_P(JwtTest, AlgNotInAllowList) {
+  VerifyOptions o = opts();
+  o.allowed_algs = {GetParam() == JwsAlg::es256 ? JwsAlg::rs256 : JwsAlg::es256};
+  EXPECT_REASON(why(token_, o), "is not allowed");
+}
+
+TEST_P(JwtTest, UnknownKidAndEmptyJwks) {
+  json h = json::parse(header_json());
+  h["kid"] = "someone-else";
+  EXPECT_REASON(why(sign_raw(*key_, h.dump(), claims().dump())), "unknown \"kid\" \"someone-else\"");
+  h.erase("kid");
+  EXPECT_REASON(why(sign_raw(*key_, h.dump(), claims().dump())), "missing \"kid\"");
+  auto r = verify_jwt(token_, Jwks{}, opts());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("unknown \"kid\""), std::string::npos);
+}
+
+TEST_P(JwtTest, KeyFromAnotherSignerWithSameKid) {
+  auto other = std::optional<SigningKey>(test::test_key(GetParam(), 1));
+  // Signed by `other` but claiming our kid.
+  EXPECT_REASON(why(sign_raw(*other, header_json(), claims().dump())), "signature: ");
+}
+
+TEST_P(JwtTest, TimeWindow) {
+  VerifyOptions o = opts();
+  o.now = kNow + 3600 + 60;  // exp + leeway
+  EXPECT_REASON(why(token_, o), "claims: expired");
+  o.now = kNow + 3600 + 59;
+  EXPECT_EQ(why(token_, o), "accepted");
+  o.now = kNow - 10 - 61;
+  EXPECT_REASON(why(token_, o), "claims: not yet valid");
+  o.leeway_seconds = 0;
+  o.now = kNow + 3600;
+  EXPECT_REASON(why(token_, o), "expired");
+  json c = claims();
+  c["iat"] = kNow + 1000;
+  EXPECT_REASON(why(sign_raw(*key_, header_json(), c.dump())), "issued in the future");
+  c = claims();
+  c.erase("exp");
+  EXPECT_REASON(why(sign_raw(*key_, header_json(), c.dump())), "claims: missing \"exp\"");
+  o = opts();
+  o.require_exp = false;
+  EXPECT_EQ(why(sign_raw(*key_, header_json(), c.dump()), o), "accepted");
+  c = claims();
+  c["exp"] = "tomorrow";
+  EXPECT_REASON(why(sign_raw(*key_, header_json(), c.dump())), "\"exp\" is a string, expected a NumericDate");
+  c["exp"] = static_cast<double>(kNow) + 100.5;
+  EXPECT_EQ(why(sign_raw(*key_, header_json(), c.dump())), "accepted");
+}
+
+TEST_P(JwtTest, IssuerAndAudience) {
+  VerifyOptions o = opts();
+  o.issuer = "https://tl.example";
+  o.audience = "skr";
+  EXPECT_EQ(why(token_, o), "accepted");
+  o.issuer = "https://evil.example";
+  EXPECT_REASON(why(token_, o), "claims: \"iss\" is \"https://tl.example\", expected \"https://evil.example\"");
+  o.issuer.reset();
+  o.audience = "other";
+  EXPECT_REASON(why(token_, o), "\"aud\" does not contain \"other\"");
+  json c = claims();
+  c["aud"] = json::array({"a", "other"});
+  EXPECT_EQ(why(sign_raw(*key_, header_json(), c.dump()), o), "accepted");
+  c.erase("aud");
+  EXPECT_REASON(why(sign_raw(*key_, header_json(), c.dump()), o), "missing \"aud\"");
+}
+
+TEST_P(JwtTest, StructureAndEncoding) {
+  auto parts = split(token_);
+  EXPECT_REASON(why(parts[0] + "." + parts[1]), "token has 2 parts");
+  EXPECT_REASON(why(parts[0]), "token has 1 parts");
+  EXPECT_REASON(why(token_ + "." + parts[2]), "token has 4 parts");
+  EXPECT_REASON(why(parts[0] + ".." + parts[2]), "payload: empty part");
+  EXPECT_REASON(why("." + parts[1] + "." + parts[2]), "header: empty part");
+  EXPECT_REASON(why(parts[0] + "." + parts[1] + "." + parts[2].substr(0, parts[2].size() - 4)), "signature: ");
+  EXPECT_REASON(why(parts[0] + "=." + parts[1] + "." + parts[2]), "header: padding '='");
+  EXPECT_REASON(why(parts[0] + "." + parts[1] + "+." + parts[2]), "payload: invalid base64url character '+' at position");
+  EXPECT_REASON(why(parts[0] + "." + parts[1] + "." + parts[2] + "\n"), "signature: invalid base64url character byte 0x0a");
+  EXPECT_REASON(why("x" + token_), "header: ");
+}
+
+TEST_P(JwtTest, JsonShapes) {
+  const auto parts = split(token_);
+  EXPECT_REASON(why(b64("[1,2]") + "." + parts[1] + "." + parts[2]), "header: JSON array, expected an object");
+  EXPECT_REASON(why(b64("\"JWT\"") + "." + parts[1] + "." + parts[2]), "header: JSON string");
+  EXPECT_REASON(why(b64("{\"alg\":") + "." + parts[1] + "." + parts[2]), "header: not valid JSON");
+  EXPECT_REASON(why(b64("{\"alg\":\"none\",\"alg\":\"" + std::string(crypto::jws_alg_name(GetParam())) + "\"}") + "." +
+                    parts[1] + "." + parts[2]),
+                "header: duplicate member \"alg\"");
+  EXPECT_REASON(why(b64("{\"alg\":5}") + "." + parts[1] + "." + parts[2]), "header: \"alg\" is a number");
+  EXPECT_REASON(why(b64("{\"kid\":\"x\"}") + "." + parts[1] + "." + parts[2]), "header: missing \"alg\"");
+  EXPECT_REASON(why(b64("{\"alg\":\"ES256\",\"a\":\"\xff\"}") + "." + parts[1] + "." + parts[2]), "header: not valid JSON");
+  // Payload shapes must still carry a valid signature to reach the claims step.
+  EXPECT_REASON(why(sign_raw(*key_, header_json(), "[\"claims\"]")), "payload: JSON array, expected an object");
+  EXPECT_REASON(why(sign_raw(*key_, header_json(), "42")), "payload: JSON number");
+  EXPECT_REASON(why(sign_raw(*key_, header_json(), "{\"exp\":1,\"exp\":9999999999}")), "payload: duplicate member \"exp\"");
+  EXPECT_REASON(why(sign_raw(*key_, header_json(), "not json")), "payload: not valid JSON");
+  // Header extensions we do not understand, and a wrong typ.
+  json h = json::parse(header_json());
+  h["crit"] = json::array({"exp"});
+  EXPECT_REASON(why(sign_raw(*key_, h.dump(), claims().dump())), "\"crit\" is present");
+  h = json::parse(header_json());
+  h["typ"] = "at+jwt";
+  EXPECT_REASON(why(sign_raw(*key_, h.dump(), claims().dump())), "\"typ\" is \"at+jwt\"");
+  h["typ"] = "jwt";  // case-insensitive per RFC 7519 §5.1
+  EXPECT_EQ(why(sign_raw(*key_, h.dump(), claims().dump())), "accepted");
+}
+
+TEST_P(JwtTest, OversizedRefusedBeforeDecoding) {
+  const std::string huge(VerifyOptions::kDefaultMaxTokenBytes + 1, '!');
+  EXPECT_REASON(why(huge), "over the 65536-byte limit");
+  json c = claims();
+  c["pad"] = std::string(70 * 1024, 'a');
+  auto t = sign_jwt(*key_, c);
+  ASSERT_TRUE(t.ok());
+  EXPECT_REASON(why(*t), "byte limit");
+  VerifyOptions o = opts();
+  o.max_token_bytes = 1 << 20;
+  EXPECT_EQ(why(*t, o), "accepted");
+}
+
+TEST_P(JwtTest, SignRefusesNonObjectClaimsAndBadUtf8) {
+  EXPECT_FALSE(sign_jwt(*key_, json::array()).ok());
+  json c = claims();
+  c["bad"] = std::string("\xff\xfe");
+  auto r = sign_jwt(*key_, c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("claims: cannot serialize"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Algs, JwtTest, ::testing::Values(JwsAlg::es256, JwsAlg::rs256, JwsAlg::ps256),
+                         [](const ::testing::TestParamInfo<JwsAlg>& p) { return std::string(crypto::jws_alg_name(p.param)); });
+
+TEST(JwtConfusion, JwkAlgPinsTheAlgorithm) {
+  // An RSA key published for PS256 refuses an RS256 token, even with a valid signature.
+  auto rs = std::optional<SigningKey>(test::test_key(JwsAlg::rs256));
+  Jwk pinned = rs->public_jwk();
+  pinned.alg = JwsAlg::ps256;
+  Jwks set;
+  ASSERT_TRUE(set.add(pinned).ok());
+  auto t = sign_jwt(*rs, claims());
+  ASSERT_TRUE(t.ok());
+  auto r = verify_jwt(*t, set, opts());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("key \"" + rs->kid() + "\" is for PS256"), std::string::npos) << r.error().message;
+  // Without "alg" in the JWK, RS256 is accepted for the RSA key.
+  pinned.alg.reset();
+  Jwks open;
+  ASSERT_TRUE(open.add(pinned).ok());
+  EXPECT_TRUE(verify_jwt(*t, open, opts()).ok());
+}
+
+}  // namespace
+}  // namespace tl::token

@@ -1,0 +1,110 @@
+// Fixed RSA-3072 test keys (generated for these tests with `openssl genpkey`;
+// they protect nothing). Loading them is far cheaper than generating RSA keys
+// in every test process; generation itself is tested in private_key_test.cc.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "token/jwk.h"
+
+namespace tl::token::test {
+
+inline constexpr const char* kRsaPem[2] = {
+R"PEM(
+-----BEGIN PRIVATE KEY-----
+MIIG/gIBADANBgkqhkiG9w0BAQEFAASCBugwggbkAgEAAoIBgQCujr7+dUduUlsw
+dXKHh8eAi3UnV9cESKlNZ+JlIC+9IzUbUjv29vZeoXBMAsxG5kYthgha4RlY4MZg
+iMvWkHJC0dYhdO/hSBx35bkRZsc0VKO9b1m9TBrhYKQvXhC33wi7xEtxpcfY0233
+17kwSH4S2d9TGjsoHZcmV2b+SAZCuXPlJXF+GSVC9lIHdviIeGpGtBPGoH4jdMHu
+T17sIc6QgvT3xNPmga2F54jwE29ENZnUiflQtVEcH8SANjdFCkMobTUzZLzLq3or
+o0U2Uc6F3ur1ulZCKRkI3nc6hjLj252pwCB0iQFuzj660rrfnpewiNDRlwFdIxo/
+0p6pweyEWNrLG9DvI9SAjPj/D5qud/iNwa0+e+QvlVHVY2GDlzuaOU21M295Iqh3
+wGBUF9Ts+q2im8EgbbdEBL2VInrqigr1n5UO6btYbHMrJ1xDeiPbYnbEWqllMJ5/
+5Mt10ZM5r60RAJQNbj0dXbnpGkfhAcHo+NsZysXL8NLM89L+8rkCAwEAAQKCAYAe
+A9OZo4bt1GFzuq4/2bwXQWOaqUMCrI/YDIXkR52N0zD9iq1e8OY6LV5G47BGfLAS
+gdqL7erS2ouh68PJGDtdfAFq7VWWEjU69JhXAqo8OFWTbEMtBpoUqO5yaqVLSKGS
+z9T9LLlpcimVlVV1lPGAwk/hVUBYzIXCBQNjs/THomXoQAD84swCcKJ4QB/KL5Ju
+p+ZCoDQwWpJCLQmwZrvDI5GFzSV2nFO/E6n7Rgw62VCjODpTg2n4AQpj1W65g2Lx
+h252/gAEpU+RHflVraYDXkDT8tDGQeJMvCxt2oGRlx6vu1IDVsGI1AygBp9OKYoE
+auTSAREz4KC1P9R/Q+kbh7WtEPStPcYnX4GixxInkap2LTABLjItZsJzOHjOdc3N
+4WDSKH/l5aLIeRPODl2wDdXQ69YGuN4EUCXbXSsWH8/RIe5BjyX/G8X/T/3/eu2o
+HKzb1UfWUJJLbCXeILaLY4OseEzpeOHE/iETEUFTVuMfvHmcRARSNUWh+47fPEUC
+gcEA8YQ1x2pjbBSqVqEUNBj9HGSjVeBdL0u5JZwQc+Qv9t3ttNPemLnIimemW9en
+BLL3ukg3vqFo8ulYDvPrK/nwkupQxruj4zGk8BBerIBCGVj5ie4h6IKPB27cDrNO
+28hOQUYPVUgPD9Sjg5XPJ7Cun1Fq1xhWN3yAE7xgaFZ2TBDQxcz0n1gwPIzhyVZL
+lkydk/+MfgGLi0qy9rME35APbcllXQZULX/w10QmJqHiDcDJ+0Xc6tVNi+E8ZuRh
+QjXfAoHBALkGk16Ez2WxS5XpH8Y0GY+6M5VRm6Lgc5HI5/2cJAuTS+QRCszGo1Tn
+3lDG437Co5MvSDQD8qvtdgAPqZWf/lGBxqGzWXRMbqWNo/iJ08k3NkRIcVyaUjxH
+cuQ4zpiqL/vxHXH+uvnL8q/Ka+/blL6q1NOby1q8LUeh19YP6NRK+fdxxkWCg8Pw
+t4uGkYSEB0nyJc4UhKfXxrBTe0AfMlSQluVAb9vNDqUbAcB2tS+A4lVA1MaglcE3
+pDpHrDF6ZwKBwE0r7rc6omwtqkQmEjuXZIFHEv3kxEHRk2aWGJe/aSgbv9HRBUaN
+zquS9RBRtzeELC4k11MdZliAATg97n5NzfZT0t29pV96RHbE9EtwbC6HRK0zHziZ
+RzSb0ssLtn354i9vQIUCknV/f4QTQW8wQIv9ywLR7vKp4I7t2WxdfE1P7jXWCLBF
+0Jv4dEkOPvbWol9g/7ZfrgQjKU4047C/6n4tJSt1Uz56rC1MxFgB0CaO3LtilnWf
+FLlGjjNedElgxwKBwQCU3DR+rA2MfIsabjfxKAOUvjM4JDM6ZKi2ltQHF7NsWLKL
+KCbvP7Uy32XeyVVIq+IczcKijraUGnWAcRl4VwOuoeGkQP5scf3nVkCg+oqY7cHM
+SBhkb4hQFQ/bi9SzwODgK0oMZ+wYgzyasBoNHTXb/OdD5KlEM/eeFRjokV46RqQ7
+r57cV7gZUbbqG3dCDVMr7BT8a0ebHiAtxsx3d2Hv5XBxu1kDl0P8E/Fh3l/Be0kd
+XA6US6iQjmqjtPxVxmsCgcEA3y/cfXHbAfVYtm7iHQp/mrKeywpvMFpL++1vMk8L
+zpXBzHIhcxtYNITO8PzCAe3BvMIY0UomgHU7Fy5HoRjGalHRLAZYs4o7tXuUuvDt
+z/iRGBkxex6v1GUclgruAMbwqvQACD7p5XsXIaJC26XtUcG6XZ3olgLquf1rr21r
+DITQ0gOZeOB2327+cTyt1cb5v7+JWjiJyRxZLM1eLYY7SVODq+vpqskvPN+2wo4y
+ulgx7vwsi3KESYWXC45yyswO
+-----END PRIVATE KEY-----
+)PEM",
+R"PEM(
+-----BEGIN PRIVATE KEY-----
+MIIG/AIBADANBgkqhkiG9w0BAQEFAASCBuYwggbiAgEAAoIBgQCnHvMM3o8RBIxV
+nMh9tLqKn9pUs0bPj79IVxXrUxhdy4YmhNIjLeq5OxgjCjYFmuV7FsLSBSa5eWWJ
+cnC5rdEZDEIrJJw//wHsB+o/o/Zj8f77IeWTK8+z3/TK/Nl7TqXJ6UfbdpOCZazy
+aj8FVySHDk7SJUTIuBvzt7v86KM8ueIDwomsywlOnBZJdu7M7M7Bwxuq+vZ2m7NY
+YSH4MDdHsPu2eADof4l70gdq8I4Hup0c4A3tZ/M0azrp0TJketZzPXNPwpJ8YMht
+ea73TPxh3quCT9lFlEcU7X2HQcogaTPAF/4+5r7TUIgpmYcZ90g7ZPF1/0m0Fm2Y
+HdpmXAF+pJsu6JkrAHmaYpxnZ278KU3Up7Vs1RDSYb1xjMOd0eqKBDj8o6g+n371
+NrFo+2sg2/o35XNNi1yblQDaEtCahVjL/e19CcKh+n0zURrMoTc11Zbs3irfdygd
+MJQrAz+Kr0+ws1RYXVwICke0hdkIuQXBNC5wWk/I7FJVahFZTv0CAwEAAQKCAYAP
+6F4F0lSHb+mkx5L9BjxAcEVhzRvXK41vZxy2xPbbjME0/u0avKbsYU/jm/f28h7Y
+Z9r9D1D3lDLiUbKhtgYijnxo62f1HoKyEzHMw4BzVIhrIred2eyAKHf+b3GLL3oP
+/WTh4shZP/DltU/Q5BHdyjKeBb6lpYLBoPJjuUg6gk4dggHFYSE+apSjgw7pkjv/
+DSGf1ZoqwZjhd4N6gqpsaFAZdxRNDUDKuLwMhZ/bY/vLERe6SqwHiBJ4Sbm0f02t
+O6UY6SJfQiIeephGX/r8YGHJjupCVGy84exeA50SPGrtID6jhlLw8KvyIKntzQbb
+sJP5W8XBE442sJbO7klWG2IWMOLP8YLiwNkLFXXb3fBnvTpZZNU+BNQtXxcmgD9h
+sXd6ZRzLQOSZgEateL23PyFLAXOgU7pR5YrieImtIJ/PlkdtlW60/aHMwJZQRAhj
+UZT2hYc65WnEOGAe0169pWWvEDxXg+N7JlJr/UIg8sP27V3Y7ZNqD8Zo+SEYmJkC
+gcEA6/zMRzqzaOW1FDuYmXDzFn7ghm4gWwPqEv/yzHrrxk2xvcUv46ysnna6XGWz
+wTCrDyHF/BLybfbPwwxAr/apa4JRahwRva7h4dQB3knja0YPwU3ET5+z0lx2ZTzM
+KqDpNnbhzoM1ibYmIcPMaABu1loBAs0ZJha0uYGI2HQ9jAEDEG77lePaGxVEgKMh
+ZmoE9R/luSTaLQASj/X8BsVKEaeXjcFf4NNcRnYUwOJurm3cTVUMakAnolbQdmF3
+yV7FAoHBALVLFTc99k66WYHcS7IWily1IhkU5JR7H7IYAU8bPMjd/yur8CuQT+Uc
+aXF1mxYXoAF+eNgahgq9g/1F0f5+h6bELplfXBvrI+H5dmUa69C/8HovWhemlEXf
+iSvWo63btDryQQ57v3uAzPSHpEnQfn3+wWwN6b3vRM3XEjFOysyEUSC4tbpCWGr5
+6azogtF2Vf3xiygHVkgCSSkiKcjPyBsExYbIFJa3xBDpa4TXRXOrTicGtlSMPyA5
+ylppAOey2QKBwG+EhRxb9xBpDMtE5nYMVDObPYsJW6znCqRz408R/300lfvxxRG4
+NdKklKi5PtrantuFwEPAyGOCsOehUKhWzfUKHmMgZJnYnNHVGBTtodS9xRA6Kbze
+4WFVZHWu52R1qf+c6lRm2NP9CcQG/P9gxP/yhGvIdEv1iu3m8r4nIDaa+9G2QJmy
+lQ0bXcXUUSJOk40qx6pYaem+EQeK3NBuRvRU2F+atC5Qc1iw0FneJyOystqwiC9l
+pdUnZVer86lraQKBwHSP/ucSzr/VruEA3CZ3uaRbzb2kokcZVsqyBn1vPMjFe1//
+356S3duoRd9uRzWQIQ902ovPmelj6m44qwjfH6bIslFob5d/uwV62HWvNnl0P1DA
+C0PzlZfLXq2yBnEtNpdD1TJTvEzTBnQeljHjfMDTwFcSJvw4z9ss8gSD7X5LgMHy
+IN3N9H1ri6PhpuK4HBf3aoplFUOdPJ7W2VjEx5sfmUTMdfhl1QkumzPBGWWCefA7
+r5Vyys+UeJditfNDGQKBwDBX4Y72MmrM9PvhG+6BGURR4oQNjJrWQ5QmxaZJQ9V1
+X8IoEyEA8kcc9u2vjkYSzIg7hIdD5PlknODsaxWuzB2vlwEWRDrZ+7FQn4XXcY91
+Z87q7dTmSyp0eMDACbU6ozurj/XELNar9o+MZzxOAg/K0CqND2xTuojr54i0k3St
+rrdmKVLEqCfDkqpqXZoHzH1dUKo4TCFrJJO1T0/VIRLjGpabN+05j+SqPdx3RqHg
+kVPbulXtworB4t2R0L3RSw==
+-----END PRIVATE KEY-----
+)PEM"};
+
+// ES256: a fresh P-256 key (cheap). RS256 / PS256: fixed key `which` (0 or 1).
+inline SigningKey test_key(JwsAlg alg, int which = 0) {
+  auto k = alg == JwsAlg::es256 ? SigningKey::generate(alg) : SigningKey::from_pkcs8_pem(alg, kRsaPem[which]);
+  if (!k) {
+    ADD_FAILURE() << k.error().message;
+    std::abort();
+  }
+  return std::move(*k);
+}
+
+}  // namespace tl::token::test
