@@ -1,6 +1,7 @@
 #include "token/jwt.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 
