@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev llvm
   swtpm swtpm-tools tpm2-tools libtss2-dev
-  python3 hyperfine
+  python3 hyperfine python3-jwt python3-jwcrypto
 )
 
 if [ "$(id -u)" -ne 0 ]; then
