@@ -70,12 +70,17 @@ std::string read_all(const std::filesystem::path& p) {
 
 }  // namespace
 
-Result<std::unique_ptr<Swtpm>> Swtpm::start() {
+Result<std::unique_ptr<Swtpm>> Swtpm::start(const std::filesystem::path& initial_state) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "tl-swtpm-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) return Error{"mkdtemp failed"};
   auto s = std::make_unique<Swtpm>(Key{});
   s->dir_ = tmpl;
   std::filesystem::create_directory(s->dir_ / "state");
+  if (!initial_state.empty()) {
+    std::error_code ec;
+    std::filesystem::copy(initial_state, s->dir_ / "state", std::filesystem::copy_options::recursive, ec);
+    if (ec) return Error{"cannot copy swtpm state from " + initial_state.string() + ": " + ec.message()};
+  }
   std::string last_log;
   for (int attempt = 0; attempt < 5; ++attempt) {
     const int port = pick_port_pair();

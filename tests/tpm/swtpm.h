@@ -17,7 +17,9 @@ class Swtpm {
  public:
   // Starts swtpm on free ports in a fresh temp dir and waits until it answers.
   // Retries with other ports when swtpm exits (e.g. a port taken meanwhile).
-  static Result<std::unique_ptr<Swtpm>> start();
+  // initial_state: a swtpm state dir (e.g. made by swtpm_setup) whose files are
+  // copied into the fresh one first; empty = a blank TPM.
+  static Result<std::unique_ptr<Swtpm>> start(const std::filesystem::path& initial_state = {});
   ~Swtpm();  // stops swtpm (SIGTERM, then SIGKILL) and removes the temp dir
   Swtpm(const Swtpm&) = delete;
   Swtpm& operator=(const Swtpm&) = delete;

@@ -47,19 +47,7 @@ class SwtpmProvisionedEk : public ::testing::Test {
                               "' --create-ek-cert --config '" + (p / "setup.conf").string() + "' >'" +
                               (p / "setup.log").string() + "' 2>&1";
     if (std::system(setup.c_str()) != 0) return fail("swtpm_setup failed, see " + (p / "setup.log").string());
-    // test::Swtpm starts `swtpm` from PATH with a fresh, empty state dir. A wrapper
-    // earlier on PATH copies the provisioned state in first and then becomes the
-    // real swtpm (same pid, so Swtpm still stops it).
-    const fs::path wrapper = p / "bin/swtpm";
-    std::ofstream(wrapper) << "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in dir=*) s=\"${a#dir=}\";; esac; done\n"
-                           << "cp '" << (p / "state/tpm2-00.permall").string() << "' \"$s/\" || exit 1\n"
-                           << "exec " << real_swtpm() << " \"$@\"\n";
-    fs::permissions(wrapper, fs::perms::owner_all);
-    const char* old_path = std::getenv("PATH");
-    const std::string saved = old_path ? old_path : "";
-    ::setenv("PATH", ((p / "bin").string() + ":" + saved).c_str(), 1);
-    auto s = test::Swtpm::start();
-    ::setenv("PATH", saved.c_str(), 1);
+    auto s = test::Swtpm::start(p / "state");  // the provisioned TPM, EK certs in NV
     if (!s) return fail(s.error().message);
     tpm_ = std::move(*s);
     const char* cmds[] = {
@@ -85,12 +73,6 @@ class SwtpmProvisionedEk : public ::testing::Test {
 
   static void fail(const std::string& m) {
     if (!setup_error_) setup_error_ = m;
-  }
-  static std::string real_swtpm() {
-    for (const char* d : {"/usr/bin/swtpm", "/usr/local/bin/swtpm"}) {
-      if (::access(d, X_OK) == 0) return d;
-    }
-    return "/usr/bin/swtpm";
   }
   static PublicArea ek(const std::string& alg) {
     auto a = parse_public_area(tpm_->read("ek_" + alg + ".pub"));
