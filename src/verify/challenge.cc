@@ -1,10 +1,10 @@
 #include "verify/challenge.h"
 
-#include <openssl/crypto.h>
 
 #include <chrono>
 #include <limits>
 
+#include "crypto/constant_time.h"
 #include "crypto/kdf.h"
 
 namespace tl::verify {
@@ -129,7 +129,8 @@ Status Challenger::check(ByteView challenge, std::string_view context) const {
 
   auto expected = mac(*key, challenge.first(kOffMac), context);
   if (!expected) return expected.take_error();
-  if (CRYPTO_memcmp(expected->data(), challenge.data() + kOffMac, kChallengeMacSize) != 0)
+  if (!crypto::constant_time_equal(ByteView(*expected).first(kChallengeMacSize),
+                                   challenge.subspan(kOffMac, kChallengeMacSize)))
     return Error{"challenge: MAC mismatch (forged, corrupted, or issued for another context)"};
 
   uint32_t expiry = 0;
