@@ -192,12 +192,7 @@ Result<PublicKey> verify_certificate_chain(ByteView leaf_der, std::span<const By
                  subject_of(X509_STORE_CTX_get_current_cert(ctx.get())) + ")"};
   }
 
-  // The leaf's key, through its DER SubjectPublicKeyInfo.
-  unsigned char* spki = nullptr;
-  const int spki_len = i2d_PUBKEY(X509_get0_pubkey(leaf->get()), &spki);
-  if (spki_len <= 0) return Error{openssl_error("leaf public key")};
-  auto key = PublicKey::from_der_spki(ByteView(spki, static_cast<size_t>(spki_len)));
-  OPENSSL_free(spki);
+  auto key = public_key_from_evp(X509_get0_pubkey(leaf->get()));
   if (!key) return with_context("leaf public key", key.take_error());
   switch (profile) {
     case CertProfile::tpm_ek:

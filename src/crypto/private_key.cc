@@ -65,14 +65,6 @@ Result<PublicKey> public_of(EVP_PKEY* pkey) {
   return PublicKey::from_der_spki(spki);
 }
 
-Result<PkeyPtr> evp_of(const PublicKey& key) {
-  const Bytes spki = key.der_spki();
-  const unsigned char* p = spki.data();
-  PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
-  if (!pkey) return Error{openssl_error("cannot decode the public key")};
-  return pkey;
-}
-
 }  // namespace
 
 std::string_view jws_alg_name(JwsAlg alg) {
@@ -185,9 +177,8 @@ Result<Bytes> PrivateKey::sign(ByteView message) const {
 }
 
 Status verify_jws_signature(JwsAlg alg, const PublicKey& key, ByteView message, ByteView signature) {
-  auto pkey = evp_of(key);
-  if (!pkey) return pkey.take_error();
-  if (auto st = check_key_suits(alg, pkey->get(), "key"); !st) return st.take_error();
+  EVP_PKEY* pkey = evp_pkey(key);
+  if (auto st = check_key_suits(alg, pkey, "key"); !st) return st.take_error();
   const std::string alg_name(jws_alg_name(alg));
   Bytes der_sig;
   ByteView sig = signature;
@@ -211,7 +202,7 @@ Status verify_jws_signature(JwsAlg alg, const PublicKey& key, ByteView message, 
     OPENSSL_free(der);
     sig = der_sig;
   } else {
-    const int size = EVP_PKEY_get_size(pkey->get());
+    const int size = EVP_PKEY_get_size(pkey);
     if (size <= 0 || signature.size() != static_cast<size_t>(size)) {
       return Error{alg_name + " signature is " + std::to_string(signature.size()) +
                    " bytes, the key's modulus is " + std::to_string(size)};
@@ -221,7 +212,7 @@ Status verify_jws_signature(JwsAlg alg, const PublicKey& key, ByteView message, 
   EVP_PKEY_CTX* pctx = nullptr;
   ERR_clear_error();
   if (!ctx ||
-      EVP_DigestVerifyInit_ex(ctx.get(), &pctx, "SHA256", nullptr, nullptr, pkey->get(), nullptr) != 1) {
+      EVP_DigestVerifyInit_ex(ctx.get(), &pctx, "SHA256", nullptr, nullptr, pkey, nullptr) != 1) {
     return Error{openssl_error("verify init")};
   }
   if (alg == JwsAlg::rs256 && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
@@ -238,13 +229,12 @@ Status verify_jws_signature(JwsAlg alg, const PublicKey& key, ByteView message, 
 }
 
 Result<RsaPublicParams> rsa_public_params(const PublicKey& key) {
-  auto pkey = evp_of(key);
-  if (!pkey) return pkey.take_error();
-  if (EVP_PKEY_get_base_id(pkey->get()) != EVP_PKEY_RSA) return Error{"not an RSA key"};
+  EVP_PKEY* pkey = evp_pkey(key);
+  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) return Error{"not an RSA key"};
   BIGNUM* n = nullptr;
   BIGNUM* e = nullptr;
-  if (EVP_PKEY_get_bn_param(pkey->get(), OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
-      EVP_PKEY_get_bn_param(pkey->get(), OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
+  if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+      EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
     BN_free(n);
     BN_free(e);
     return Error{openssl_error("cannot read RSA parameters")};
@@ -260,10 +250,9 @@ Result<RsaPublicParams> rsa_public_params(const PublicKey& key) {
 }
 
 Result<EcPublicParams> ec_public_params(const PublicKey& key) {
-  auto pkey = evp_of(key);
-  if (!pkey) return pkey.take_error();
-  if (EVP_PKEY_get_base_id(pkey->get()) != EVP_PKEY_EC) return Error{"not an EC key"};
-  const std::string group = group_of(pkey->get());
+  EVP_PKEY* pkey = evp_pkey(key);
+  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC) return Error{"not an EC key"};
+  const std::string group = group_of(pkey);
   EcPublicParams out;
   size_t size = 0;
   if (group == "prime256v1") {
@@ -280,8 +269,8 @@ Result<EcPublicParams> ec_public_params(const PublicKey& key) {
   }
   BIGNUM* x = nullptr;
   BIGNUM* y = nullptr;
-  if (EVP_PKEY_get_bn_param(pkey->get(), OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
-      EVP_PKEY_get_bn_param(pkey->get(), OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1) {
+  if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
+      EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1) {
     BN_free(x);
     BN_free(y);
     return Error{openssl_error("cannot read EC point")};

@@ -59,6 +59,13 @@ Result<PublicKey> accept_public(EVP_PKEY* pkey, const char* what) {
 
 }  // namespace
 
+EVP_PKEY* evp_pkey(const PublicKey& key) { return raw(key); }
+
+Result<PublicKey> public_key_from_evp(EVP_PKEY* borrowed) {
+  if (borrowed == nullptr || EVP_PKEY_up_ref(borrowed) != 1) return Error{"no public key"};
+  return accept_public(borrowed, "public key");  // frees the reference on refusal
+}
+
 // PublicKey's constructor stores the EVP_PKEY with its deleter.
 Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));

@@ -17,17 +17,6 @@ namespace {
 
 using PkeyPtr = std::unique_ptr<EVP_PKEY, FnDeleter<EVP_PKEY_free>>;
 
-// PublicKey keeps its EVP_PKEY private to public_key.cc; a copy through the
-// SubjectPublicKeyInfo costs one DER round trip per call and keeps that file closed.
-Result<PkeyPtr> evp_key(const PublicKey& key) {
-  const Bytes der = key.der_spki();
-  const unsigned char* p = der.data();
-  ERR_clear_error();
-  PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
-  if (!pkey) return Error{openssl_error("public key")};
-  return pkey;
-}
-
 const EVP_MD* evp_md(HashAlg alg) {
   switch (alg) {
     case HashAlg::sha1: return EVP_sha1();
@@ -59,11 +48,10 @@ Result<size_t> ec_field_size(const PublicKey& key) {
 
 Result<Bytes> rsa_oaep_encrypt(const PublicKey& key, HashAlg alg, ByteView label, ByteView plaintext) {
   if (key.type() != KeyType::rsa) return Error{"RSA-OAEP: not an RSA key"};
-  auto pkey = evp_key(key);
-  if (!pkey) return pkey.take_error();
+  EVP_PKEY* pkey = evp_pkey(key);
   const EVP_MD* md = evp_md(alg);
   if (md == nullptr) return Error{"RSA-OAEP: digest " + std::string(hash_name(alg)) + " unavailable"};
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(pkey->get(), nullptr));
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(pkey, nullptr));
   if (!ctx) return Error{"out of memory"};
   ERR_clear_error();
   if (EVP_PKEY_encrypt_init(ctx.get()) != 1 ||
@@ -94,11 +82,10 @@ Result<Bytes> rsa_oaep_encrypt(const PublicKey& key, HashAlg alg, ByteView label
 Result<EphemeralEcdh> ecdh_ephemeral(const PublicKey& peer) {
   auto size = ec_field_size(peer);
   if (!size) return Error{"ECDH: " + size.error().message};
-  auto peer_key = evp_key(peer);
-  if (!peer_key) return peer_key.take_error();
+  EVP_PKEY* peer_key = evp_pkey(peer);
   char group[64] = {};
   size_t group_len = 0;
-  if (EVP_PKEY_get_utf8_string_param(peer_key->get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+  if (EVP_PKEY_get_utf8_string_param(peer_key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                      &group_len) != 1) {
     return Error{openssl_error("ECDH: peer curve")};
   }
@@ -108,7 +95,7 @@ Result<EphemeralEcdh> ecdh_ephemeral(const PublicKey& peer) {
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new(eph.get(), nullptr));
   if (!ctx) return Error{"out of memory"};
   size_t zlen = 0;
-  if (EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), peer_key->get()) != 1 ||
+  if (EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), peer_key) != 1 ||
       EVP_PKEY_derive(ctx.get(), nullptr, &zlen) != 1 || zlen != *size) {
     return Error{openssl_error("ECDH")};
   }
