@@ -13,11 +13,21 @@ namespace tl {
 
 struct Error {
   std::string message;
+  // Optional stable slug for machines (e.g. "nonce-mismatch"): the service maps
+  // it to an RFC 7807 problem type (docs/errors.md). Empty when not classified.
+  std::string reason = {};
 };
 
-// Prefixes context ("event 17 at offset 0x1a40: ") to an error from a callee.
+// Prefixes context ("event 17 at offset 0x1a40: ") to an error from a callee;
+// the reason is kept.
 inline Error with_context(const std::string& context, Error e) {
-  return Error{context + ": " + e.message};
+  return Error{context + ": " + e.message, std::move(e.reason)};
+}
+
+// Classifies an error that has no reason yet (an existing reason is more precise).
+inline Error with_reason(std::string reason, Error e) {
+  if (e.reason.empty()) e.reason = std::move(reason);
+  return e;
 }
 
 template <class T>

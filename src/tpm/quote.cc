@@ -271,7 +271,14 @@ QuoteReport run_checks(const crypto::PublicKey* key, const PublicArea* area, Byt
 }
 
 Result<VerifiedQuote> to_result(QuoteReport rep) {
-  if (!rep.verified) return Error{rep.failure_message()};
+  if (!rep.verified) {
+    // reason "quote-<check>" with dots as dashes, e.g. "quote-pcr-selection".
+    const QuoteCheck* f = rep.first_failure();
+    std::string reason = "quote-" + (f ? f->name : std::string("malformed"));
+    std::replace(reason.begin(), reason.end(), '.', '-');
+    std::replace(reason.begin(), reason.end(), '_', '-');
+    return Error{rep.failure_message(), std::move(reason)};
+  }
   return std::move(*rep.verified);
 }
 

@@ -1,0 +1,97 @@
+// The verification pipeline (DESIGN.md): pure functions, no I/O, no clock.
+//
+//   AK trust → quote → event log replay == quoted PCRs → facts → appraisal → claims
+//
+// Each step takes only the verified output of the step before it. Every
+// rejection is an Error with a stable `reason` slug (docs/errors.md lists them
+// all) and a message naming the field, PCR or event index.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/hex.h"
+#include "common/result.h"
+#include "crypto/digest.h"
+#include "eventlog/facts.h"
+#include "tpm/public_area.h"
+#include "tpm/verified_quote.h"
+#include "verify/evidence.h"
+
+namespace tl::verify {
+
+// What enrollment established (read from the store by the service). The AK was
+// proven, by credential activation, to live in the TPM of this EK.
+struct EnrolledIdentity {
+  std::string vm_id;
+  Bytes ak_public;  // TPMT_PUBLIC as enrolled
+  bool ek_certificate_validated = false;  // EK cert chained to a configured CA
+};
+
+// Reference Secure Boot content for the x-ms-azurevm-*validated claims
+// (docs/claims.md says exactly how each is derived).
+struct SecureBootReference {
+  // SHA-256 fingerprints (lower-case hex) of the X.509 certificates of the
+  // default Secure Boot keys (by default Microsoft's PK-independent KEK and db CAs).
+  std::vector<std::string> default_kek_fingerprints;
+  std::vector<std::string> default_db_fingerprints;
+  // Hashes (lower-case hex, any EFI_CERT_SHA256 entry) dbx must contain;
+  // empty = no reference: dbx must be measured, non-empty, and revoke nothing booted.
+  std::vector<std::string> required_dbx_hashes;
+};
+
+struct AppraisalPolicy {
+  // Banks that must be quoted; evidence lacking one is refused
+  // ("sha256-bank-required"). SHA-1 is accepted only if listed in allowed_banks.
+  std::vector<crypto::HashAlg> required_banks{crypto::HashAlg::sha256};
+  std::vector<crypto::HashAlg> allowed_banks{crypto::HashAlg::sha256};
+  // PCRs (in every required bank) the quote must cover (a subset quote is refused).
+  std::vector<uint32_t> required_pcrs{0, 1, 2, 3, 4, 5, 6, 7};
+  bool require_runtime_key = true;
+  SecureBootReference secure_boot;
+};
+
+// The runtime key, after its TPM2_Certify by the trusted AK checked out.
+class VerifiedRuntimeKey {
+ public:
+  const Bytes& public_area() const { return public_area_; }
+  // {"kid":"TpmEphemeralEncryptionKey","kty":"RSA","key_ops":["encrypt"],"e":…,"n":…}
+  const nlohmann::json& jwk() const { return jwk_; }
+ private:
+  friend struct RuntimeKeyVerifier;
+  Bytes public_area_;
+  nlohmann::json jwk_;
+};
+
+// Everything the pipeline proved, plus the claims body for the token (no iss,
+// iat, nbf, exp, jti: the issuer adds those). Only verify_attestation makes one.
+class VerifiedAttestation {
+ public:
+  const std::string& vm_id() const { return vm_id_; }
+  const tpm::VerifiedQuote& quote() const { return *quote_; }
+  const eventlog::VerifiedBootFacts& facts() const { return *facts_; }
+  const std::optional<VerifiedRuntimeKey>& runtime_key() const { return runtime_key_; }
+  // MAA Trusted Launch vocabulary + trustlaunch's "x-tl-*" claims (docs/claims.md).
+  const nlohmann::json& claims() const { return claims_; }
+ private:
+  friend struct AttestationBuilder;
+  std::string vm_id_;
+  std::optional<tpm::VerifiedQuote> quote_;
+  std::optional<eventlog::VerifiedBootFacts> facts_;
+  std::optional<VerifiedRuntimeKey> runtime_key_;
+  nlohmann::json claims_;
+};
+
+// Runs the whole pipeline. expected_nonce is the challenge the caller checked
+// (MAC, expiry, single use) or, for the stateless appraisal endpoint, the nonce
+// the operator says the evidence was made for.
+Result<VerifiedAttestation> verify_attestation(const Evidence& evidence,
+                                               const EnrolledIdentity& identity,
+                                               ByteView expected_nonce,
+                                               const AppraisalPolicy& policy);
+
+}  // namespace tl::verify

@@ -1,0 +1,66 @@
+// Attestation evidence as the agent sends it (wire format: docs/evidence.md),
+// decoded but NOT verified: nothing here may decide trust until the pipeline in
+// verify/attestation.h has checked it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/hex.h"
+#include "common/result.h"
+#include "tpm/pcr.h"
+
+namespace tl::verify {
+
+// The TPM-resident RSA decryption key for Secure Key Release, certified by the AK.
+struct RuntimeKeyEvidence {
+  Bytes public_area;   // TPMT_PUBLIC of the key (its Name is nameAlg || H(this))
+  Bytes certify_info;  // TPMS_ATTEST of TPM2_Certify (type TPM_ST_ATTEST_CERTIFY)
+  Bytes signature;     // TPMT_SIGNATURE by the AK over certify_info
+  // SHA-256 PCRs the key's authPolicy binds with TPM2_PolicyPCR (ascending).
+  std::vector<uint32_t> policy_pcrs;
+};
+
+// What the agent says about the guest OS (from /etc/os-release). Self-reported:
+// claims derived from it are labelled as such in docs/claims.md.
+struct OsInfo {
+  std::string type;    // "Linux" | "Windows"
+  std::string distro;  // os-release NAME, e.g. "Debian GNU/Linux"
+  uint32_t version_major = 0;
+  uint32_t version_minor = 0;
+};
+
+struct Evidence {
+  uint32_t protocol_version = 1;  // "version"; only 1 is defined
+  std::string vm_id;              // "vmId"
+  Bytes nonce;                    // the challenge the quote was made for
+  Bytes quote_attest;             // TPMS_ATTEST of TPM2_Quote
+  Bytes quote_signature;          // TPMT_SIGNATURE
+  tpm::PcrValues pcrs;            // the PCR values the quote covers (per bank)
+  Bytes event_log;                // binary_bios_measurements, as read
+  std::optional<Bytes> ak_public; // TPMT_PUBLIC; when present must equal the enrolled AK
+  std::optional<RuntimeKeyEvidence> runtime_key;
+  nlohmann::json client_payload = nlohmann::json::object();  // any JSON object, kept verbatim
+  OsInfo os;
+};
+
+// Limits applied while decoding (a request over them is refused with the field).
+struct EvidenceLimits {
+  size_t max_event_log_bytes = 4 * 1024 * 1024;
+  size_t max_client_payload_bytes = 16 * 1024;  // serialized JSON
+};
+
+// Strict decode of the JSON object (docs/evidence.md): unknown members, wrong
+// types, bad base64 / hex, wrong digest sizes and oversized fields are refused
+// with the JSON path of the field (e.g. "pcrs.sha256.7: expected 32 bytes, got 20").
+// Errors carry reason "evidence-malformed".
+Result<Evidence> decode_evidence(const nlohmann::json& j, const EvidenceLimits& limits = {});
+// The inverse (the agent's encoder); decode_evidence(encode_evidence(e)) == e.
+nlohmann::json encode_evidence(const Evidence& e);
+
+}  // namespace tl::verify
