@@ -121,28 +121,28 @@ Result<Challenge> Challenger::issue(std::string_view context, int64_t lifetime_s
 Status Challenger::check(ByteView challenge, std::string_view context) const {
   if (challenge.size() != kChallengeSize)
     return Error{"challenge: wrong size: " + std::to_string(challenge.size()) + " bytes, expected " +
-                 std::to_string(kChallengeSize)};
+                 std::to_string(kChallengeSize), "challenge-malformed"};
   if (challenge[0] != kChallengeVersion)
-    return Error{"challenge: unknown version " + hex_byte(challenge[0])};
+    return Error{"challenge: unknown version " + hex_byte(challenge[0]), "challenge-malformed"};
   const ChallengeKey* key = key_for(challenge[kOffKeyId]);
-  if (key == nullptr) return Error{"challenge: unknown key id " + hex_byte(challenge[kOffKeyId])};
+  if (key == nullptr) return Error{"challenge: unknown key id " + hex_byte(challenge[kOffKeyId]), "challenge-unknown-key"};
 
   auto expected = mac(*key, challenge.first(kOffMac), context);
   if (!expected) return expected.take_error();
   if (!crypto::constant_time_equal(ByteView(*expected).first(kChallengeMacSize),
                                    challenge.subspan(kOffMac, kChallengeMacSize)))
-    return Error{"challenge: MAC mismatch (forged, corrupted, or issued for another context)"};
+    return Error{"challenge: MAC mismatch (forged, corrupted, or issued for another context)", "challenge-invalid"};
 
   uint32_t expiry = 0;
   for (int i = 0; i < 4; ++i) expiry = (expiry << 8) | challenge[kOffExpiry + i];
   const int64_t now = clock_();
   if (now >= int64_t{expiry})
-    return Error{"challenge: expired " + std::to_string(now - int64_t{expiry}) + " s ago"};
+    return Error{"challenge: expired " + std::to_string(now - int64_t{expiry}) + " s ago", "challenge-expired"};
   const int64_t bound = now + options_.max_lifetime_seconds + options_.max_clock_skew_seconds;
   if (int64_t{expiry} > bound)
     return Error{"challenge: expiry " + std::to_string(int64_t{expiry} - now) +
                  " s ahead is beyond the lifetime + clock skew bound of " +
-                 std::to_string(options_.max_lifetime_seconds + options_.max_clock_skew_seconds) + " s"};
+                 std::to_string(options_.max_lifetime_seconds + options_.max_clock_skew_seconds) + " s", "challenge-invalid"};
   return {};
 }
 

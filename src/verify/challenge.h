@@ -87,7 +87,9 @@ class Challenger {
   Result<Challenge> issue(std::string_view context, int64_t lifetime_seconds) const;
 
   // Fails closed, in this order: size, version, key id, MAC (also a different
-  // context), expired, too far in the future.
+  // context), expired, too far in the future. Error reasons: challenge-malformed,
+  // challenge-unknown-key, challenge-invalid (MAC or expiry beyond bounds),
+  // challenge-expired.
   Status check(ByteView challenge, std::string_view context) const;
 
  private:
