@@ -32,8 +32,33 @@ CREATE TABLE signing_keys (
 );
 )sql";
 
+// Issue 3: enrollment by credential activation, shared challenge keys.
+constexpr std::string_view kV2Enrollment = R"sql(
+ALTER TABLE vms ADD COLUMN ek_certificate BLOB;
+ALTER TABLE vms ADD COLUMN ek_cert_validated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE vms ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE pending_enrollments (
+  enrollment_id     TEXT PRIMARY KEY,
+  vm_id             TEXT NOT NULL,
+  ek_public         BLOB NOT NULL,
+  ek_certificate    BLOB,
+  ek_cert_validated INTEGER NOT NULL,
+  ak_public         BLOB NOT NULL,
+  secret_sha256     BLOB NOT NULL,
+  expires_at        INTEGER NOT NULL
+);
+CREATE INDEX pending_enrollments_expires_at ON pending_enrollments (expires_at);
+CREATE TABLE challenge_keys (
+  key_id     INTEGER PRIMARY KEY CHECK (key_id BETWEEN 0 AND 255),
+  material   BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  retired_at INTEGER
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "initial", kV1Initial},
+    Migration{2, "enrollment", kV2Enrollment},
 };
 
 }  // namespace

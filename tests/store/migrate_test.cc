@@ -184,7 +184,7 @@ TEST(Migrate, RefusesAMigrationThatCommitsOnItsOwn) {
 TEST(Schema, TlaunchdMigrationsApplyAndDescribeV1) {
   test::TempDir dir;
   Database db = open_ok(dir.path() / "tl.db");
-  auto v = migrate(db, tlaunchd_migrations());
+  auto v = migrate(db, tlaunchd_migrations().first(1));
   ASSERT_TRUE(v.ok()) << v.error().message;
   EXPECT_EQ(*v, 1);
   EXPECT_EQ(tlaunchd_migrations().front().name, "initial");
@@ -203,6 +203,29 @@ TEST(Schema, TlaunchdMigrationsApplyAndDescribeV1) {
   auto idx = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'used_challenges' AND sql LIKE '%expires_at%'");
   ASSERT_TRUE(*idx->step());
   EXPECT_FALSE(db.exec("INSERT INTO signing_keys (kid, alg, created_at) VALUES ('k', 'ES256', 1)").ok());
+}
+
+// A v1 database with an enrolled VM keeps it across the v2 upgrade, and v2 adds
+// what enrollment by credential activation needs.
+TEST(Schema, TlaunchdV2UpgradesAV1DatabaseWithData) {
+  test::TempDir dir;
+  Database db = open_ok(dir.path() / "tl.db");
+  ASSERT_TRUE(migrate(db, tlaunchd_migrations().first(1)).ok());
+  ASSERT_TRUE(db.exec("INSERT INTO vms (vm_id, ek_public, ek_name, enrolled_at) VALUES ('vm1', x'01', x'02', 7)").ok());
+  auto v = migrate(db, tlaunchd_migrations());
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(*v, 2);
+  auto st = db.prepare("SELECT enrolled_at, ek_cert_validated, ek_certificate FROM vms WHERE vm_id = 'vm1'");
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE(*st->step());
+  EXPECT_EQ(*st->column_int64(0), 7);
+  EXPECT_EQ(*st->column_int64(1), 0);
+  EXPECT_TRUE(*st->column_is_null(2));
+  for (const char* t : {"pending_enrollments", "challenge_keys"}) EXPECT_TRUE(table_exists(db, t)) << t;
+  EXPECT_FALSE(db.exec("INSERT INTO challenge_keys (key_id, material, created_at) VALUES (256, x'00', 1)").ok());
+  EXPECT_TRUE(db.exec("INSERT INTO challenge_keys (key_id, material, created_at) VALUES (255, x'00', 1)").ok());
+  EXPECT_FALSE(db.exec("INSERT INTO pending_enrollments (enrollment_id, vm_id, ek_public, ek_cert_validated, ak_public, expires_at) "
+                       "VALUES ('e', 'vm1', x'01', 0, x'02', 1)").ok());  // secret_sha256 is required
 }
 
 }  // namespace
