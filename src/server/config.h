@@ -1,0 +1,54 @@
+// tlaunchd's configuration: a strict JSON file (docs/tlaunchd.md) with
+// command-line flags on top. Unknown keys and flags are errors, never ignored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "crypto/private_key.h"
+
+namespace tl::server {
+
+enum class LogLevel { debug, info, warn, error };
+const char* log_level_name(LogLevel level);
+
+struct Config {
+  std::string listen_address = "127.0.0.1";
+  uint16_t port = 8443;
+  unsigned threads = 0;  // 0 = one per core
+  std::optional<std::string> tls_certificate;  // PEM chain; with tls_private_key → HTTPS
+  std::optional<std::string> tls_private_key;
+  std::string database = "tlaunchd.db";
+  std::optional<std::string> issuer;  // default: scheme://listen_address:port
+  int64_t token_lifetime_seconds = 8 * 3600;
+  crypto::JwsAlg signing_alg = crypto::JwsAlg::es256;
+  int64_t challenge_lifetime_seconds = 300;
+  std::vector<std::string> ek_ca_bundles;  // PEM files of trusted EK CA roots (+ intermediates)
+  bool allow_ek_without_certificate = false;
+  int64_t enrollment_lifetime_seconds = 300;
+  bool allow_sha1 = false;
+  std::vector<uint32_t> required_pcrs{0, 1, 2, 3, 4, 5, 6, 7};
+  bool require_runtime_key = true;
+  LogLevel log_level = LogLevel::info;
+
+  std::string effective_issuer() const;
+  bool tls() const { return tls_certificate.has_value(); }
+};
+
+// Parses a config file's text; errors name the JSON path.
+Result<Config> parse_config_json(std::string_view text, Config base = {});
+
+// Applies flags (after the subcommand) over `base`. "--config FILE" is read
+// first wherever it appears, then the other flags override it.
+Result<Config> config_from_args(const std::vector<std::string>& args, Config base = {});
+
+// Cross-field checks (TLS cert without key, lifetimes in range, …).
+Status validate(const Config& c);
+
+// The flags, for --help.
+const char* config_flags_help();
+
+}  // namespace tl::server

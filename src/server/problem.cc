@@ -1,0 +1,74 @@
+#include "server/problem.h"
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+namespace tl::server {
+namespace {
+
+struct Kind {
+  int status;
+  const char* title;
+};
+
+const std::map<std::string_view, Kind>& kinds() {
+  static const std::map<std::string_view, Kind> k = {
+      {"request-malformed", {400, "The request is not valid"}},
+      {"unsupported-media-type", {415, "The request body must be application/json"}},
+      {"evidence-malformed", {400, "The evidence is not valid"}},
+      {"challenge-malformed", {400, "The nonce is not a trustlaunch challenge"}},
+      {"challenge-invalid", {403, "The nonce was not issued by this service for this VM"}},
+      {"challenge-unknown-key", {403, "The nonce was made under an unknown or retired key"}},
+      {"challenge-expired", {403, "The nonce has expired"}},
+      {"challenge-replayed", {403, "The nonce was already used"}},
+      {"not-found", {404, "No such resource"}},
+      {"method-not-allowed", {405, "Method not allowed on this resource"}},
+      {"payload-too-large", {413, "The request body is too large"}},
+      {"vm-not-enrolled", {404, "The VM is not enrolled"}},
+      {"enrollment-not-found", {404, "No such pending enrollment"}},
+      {"enrollment-expired", {410, "The enrollment expired before activation"}},
+      {"activation-failed", {403, "The credential was not activated by the enrolled TPM"}},
+      {"ek-takeover-refused", {409, "The VM is enrolled with another EK"}},
+      {"ek-public-invalid", {400, "The EK public area is not a usable endorsement key"}},
+      {"ek-certificate-missing", {403, "The EK has no certificate and uncertified EKs are not allowed"}},
+      {"ek-certificate-untrusted", {403, "The EK certificate does not chain to a trusted CA"}},
+      {"ak-public-invalid", {400, "The AK public area is not valid"}},
+      {"ak-not-restricted-signing", {403, "The AK is not a restricted signing key"}},
+      {"ak-attributes", {403, "The AK lacks fixedTPM, fixedParent or sensitiveDataOrigin"}},
+      {"internal-error", {500, "Internal error"}},
+      {"unavailable", {503, "The service cannot serve this request now"}},
+  };
+  return k;
+}
+
+}  // namespace
+
+int problem_status(std::string_view reason) {
+  auto it = kinds().find(reason);
+  return it == kinds().end() ? 403 : it->second.status;
+}
+
+std::string problem_title(std::string_view reason) {
+  auto it = kinds().find(reason);
+  return it == kinds().end() ? "Attestation rejected" : it->second.title;
+}
+
+http::Response problem(std::string_view reason, std::string_view detail) {
+  nlohmann::json body = {{"type", std::string(kProblemTypePrefix) + std::string(reason)},
+                         {"title", problem_title(reason)},
+                         {"status", problem_status(reason)},
+                         {"detail", std::string(detail)},
+                         {"reason", std::string(reason)}};
+  http::Response r;
+  r.status = problem_status(reason);
+  r.headers["Content-Type"] = "application/problem+json";
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+http::Response problem(const Error& e, std::string_view fallback_reason) {
+  return problem(e.reason.empty() ? fallback_reason : std::string_view(e.reason), e.message);
+}
+
+}  // namespace tl::server

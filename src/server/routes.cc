@@ -1,0 +1,131 @@
+#include "server/routes.h"
+
+#include <chrono>
+
+#include "server/problem.h"
+
+namespace tl::server {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+http::Response json_response(int status, const json& body) {
+  http::Response r;
+  r.status = status;
+  r.headers["Content-Type"] = "application/json";
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+bool is_json(const http::Request& req) {
+  const std::string* ct = req.header("Content-Type");
+  if (!ct) return false;
+  std::string v = ct->substr(0, ct->find(';'));
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "application/json";
+}
+
+Result<json> parse_body(const http::Request& req) {
+  if (!is_json(req)) return Error{"Content-Type must be application/json", "unsupported-media-type"};
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Error{"request body is not valid JSON", "request-malformed"};
+  return j;
+}
+
+// Wraps a JSON-in/JSON-out service call: parse, call, map errors, measure.
+using JsonCall = std::function<Result<json>(const http::Request&, const json&)>;
+
+http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCall call,
+                        bool is_attest = false) {
+  return [route, &log, &metrics, call = std::move(call), is_attest](const http::Request& req) {
+    const auto start = Clock::now();
+    http::Response resp;
+    std::string reason;
+    auto body = parse_body(req);
+    if (!body) {
+      reason = body.error().reason;
+      resp = problem(body.error(), "request-malformed");
+    } else {
+      auto out = call(req, *body);
+      if (out) {
+        resp = json_response(200, *out);
+      } else {
+        reason = out.error().reason.empty() ? "internal-error" : out.error().reason;
+        resp = problem(out.error(), "internal-error");
+      }
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    metrics.count_request(route, req.method, resp.status);
+    metrics.observe_request_seconds(secs);
+    if (is_attest) {
+      metrics.count_attestation(resp.status == 200 ? "ok" : "rejected", reason);
+      if (resp.status == 200) metrics.observe_attestation_seconds(secs);
+    }
+    if (resp.status >= 500) {
+      log.error("request failed", {{"route", route}, {"status", resp.status}, {"reason", reason},
+                                   {"remote", req.remote_address}, {"detail", json::parse(resp.body, nullptr, false).value("detail", "")}});
+    } else if (resp.status >= 400) {
+      log.info("request rejected", {{"route", route}, {"status", resp.status}, {"reason", reason},
+                                    {"remote", req.remote_address}});
+    } else if (log.enabled(LogLevel::debug)) {
+      log.debug("request", {{"route", route}, {"status", resp.status}, {"ms", secs * 1000}, {"remote", req.remote_address}});
+    }
+    return resp;
+  };
+}
+
+http::Handler get_json(const char* route, Metrics& metrics, std::function<json()> f) {
+  return [route, &metrics, f = std::move(f)](const http::Request& req) {
+    auto r = json_response(200, f());
+    metrics.count_request(route, req.method, r.status);
+    return r;
+  };
+}
+
+}  // namespace
+
+http::Router make_router(Service& service, Logger& log, Metrics& metrics) {
+  http::Router r;
+  r.add("GET", "/healthz", [&](const http::Request& req) {
+    auto st = service.healthy();
+    http::Response resp = st ? json_response(200, json{{"status", "ok"}})
+                             : problem("unavailable", "database: " + st.error().message);
+    metrics.count_request("/healthz", req.method, resp.status);
+    return resp;
+  });
+  r.add("GET", "/metrics", [&](const http::Request&) {
+    http::Response resp;
+    resp.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8";
+    resp.body = metrics.render();
+    return resp;
+  });
+  r.add("GET", "/.well-known/openid-configuration",
+        get_json("/.well-known/openid-configuration", metrics, [&] { return service.openid_configuration(); }));
+  r.add("GET", "/certs", get_json("/certs", metrics, [&] { return service.jwks(); }));
+  r.add("POST", "/enroll", json_post("/enroll", log, metrics, [&](const http::Request&, const json& b) {
+          return service.begin_enrollment(b);
+        }));
+  r.add("POST", "/enroll/{id}/activate",
+        json_post("/enroll/{id}/activate", log, metrics, [&](const http::Request& req, const json& b) {
+          return service.activate_enrollment(req.path_params.at("id"), b);
+        }));
+  r.add("POST", "/challenge", json_post("/challenge", log, metrics, [&](const http::Request&, const json& b) {
+          return service.challenge(b);
+        }));
+  r.add("POST", "/attest",
+        json_post("/attest", log, metrics, [&](const http::Request&, const json& b) { return service.attest(b); },
+                  /*is_attest=*/true));
+  r.add("POST", "/appraise", json_post("/appraise", log, metrics, [&](const http::Request&, const json& b) {
+          return service.appraise(b);
+        }));
+  r.set_fallback([&metrics](int status, const http::Request& req) {
+    metrics.count_request("(unmatched)", req.method, status);
+    if (status == 405) return problem("method-not-allowed", req.method + " is not allowed on " + req.path);
+    return problem("not-found", "no resource at " + req.path);
+  });
+  return r;
+}
+
+}  // namespace tl::server
