@@ -37,9 +37,10 @@ Result<json> parse_body(const http::Request& req) {
 // Wraps a JSON-in/JSON-out service call: parse, call, map errors, measure.
 using JsonCall = std::function<Result<json>(const http::Request&, const json&)>;
 
-http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCall call,
-                        bool is_attest = false) {
-  return [route, &log, &metrics, call = std::move(call), is_attest](const http::Request& req) {
+enum class Kind { plain, attestation, enrollment };
+
+http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCall call, Kind kind = Kind::plain) {
+  return [route, &log, &metrics, call = std::move(call), kind](const http::Request& req) {
     const auto start = Clock::now();
     http::Response resp;
     std::string reason;
@@ -59,9 +60,12 @@ http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCa
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
     metrics.count_request(route, req.method, resp.status);
     metrics.observe_request_seconds(secs);
-    if (is_attest) {
+    if (kind == Kind::attestation) {
       metrics.count_attestation(resp.status == 200 ? "ok" : "rejected", reason);
       if (resp.status == 200) metrics.observe_attestation_seconds(secs);
+    } else if (kind == Kind::enrollment) {
+      const bool start = std::string_view(route) == "/enroll";
+      metrics.count_enrollment(resp.status != 200 ? "rejected" : start ? "started" : "activated", reason);
     }
     if (resp.status >= 500) {
       log.error("request failed", {{"route", route}, {"status", resp.status}, {"reason", reason},
@@ -106,17 +110,17 @@ http::Router make_router(Service& service, Logger& log, Metrics& metrics) {
   r.add("GET", "/certs", get_json("/certs", metrics, [&] { return service.jwks(); }));
   r.add("POST", "/enroll", json_post("/enroll", log, metrics, [&](const http::Request&, const json& b) {
           return service.begin_enrollment(b);
-        }));
+        }, Kind::enrollment));
   r.add("POST", "/enroll/{id}/activate",
         json_post("/enroll/{id}/activate", log, metrics, [&](const http::Request& req, const json& b) {
           return service.activate_enrollment(req.path_params.at("id"), b);
-        }));
+        }, Kind::enrollment));
   r.add("POST", "/challenge", json_post("/challenge", log, metrics, [&](const http::Request&, const json& b) {
           return service.challenge(b);
         }));
   r.add("POST", "/attest",
         json_post("/attest", log, metrics, [&](const http::Request&, const json& b) { return service.attest(b); },
-                  /*is_attest=*/true));
+                  Kind::attestation));
   r.add("POST", "/appraise", json_post("/appraise", log, metrics, [&](const http::Request&, const json& b) {
           return service.appraise(b);
         }));
