@@ -64,8 +64,8 @@ http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCa
       metrics.count_attestation(resp.status == 200 ? "ok" : "rejected", reason);
       if (resp.status == 200) metrics.observe_attestation_seconds(secs);
     } else if (kind == Kind::enrollment) {
-      const bool start = std::string_view(route) == "/enroll";
-      metrics.count_enrollment(resp.status != 200 ? "rejected" : start ? "started" : "activated", reason);
+      const bool begun = std::string_view(route) == "/enroll";
+      metrics.count_enrollment(resp.status != 200 ? "rejected" : begun ? "started" : "activated", reason);
     }
     if (resp.status >= 500) {
       log.error("request failed", {{"route", route}, {"status", resp.status}, {"reason", reason},
