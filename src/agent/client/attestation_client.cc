@@ -1,0 +1,193 @@
+#include "agent/client/attestation_client.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/atomic_file.h"
+#include "agent/os_release.h"
+#include "token/base64url.h"
+#include "verify/evidence.h"
+
+namespace tl::agent {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxEventLogBytes = 4 * 1024 * 1024;
+
+Result<Bytes> read_binary(const std::filesystem::path& p, size_t max) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return Error{"cannot read " + p.string() + " (is securityfs mounted, and are we root?)", "eventlog-unreadable"};
+  Bytes out;
+  char buf[65536];
+  while (in) {
+    in.read(buf, sizeof buf);
+    out.insert(out.end(), buf, buf + in.gcount());
+    if (out.size() > max)
+      return Error{p.string() + ": larger than " + std::to_string(max) + " bytes", "eventlog-unreadable"};
+  }
+  return out;
+}
+
+Result<Bytes> b64_field(const json& j, const char* name, const std::string& what) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) return Error{what + ": answer lacks string '" + name + "'", "protocol"};
+  auto b = token::base64url_decode(it->get<std::string>());
+  if (!b) return Error{what + ": '" + std::string(name) + "': " + b.error().message, "protocol"};
+  return b;
+}
+
+// The token's exp, read from its payload for scheduling only (the agent does
+// not rely on the token; relying parties verify it).
+int64_t token_exp(const std::string& jwt) {
+  const auto a = jwt.find('.');
+  const auto b = jwt.find('.', a == std::string::npos ? a : a + 1);
+  if (a == std::string::npos || b == std::string::npos) return 0;
+  auto payload = token::base64url_decode(std::string_view(jwt).substr(a + 1, b - a - 1));
+  if (!payload) return 0;
+  json j = json::parse(payload->begin(), payload->end(), nullptr, false);
+  return j.is_object() && j.contains("exp") && j["exp"].is_number_integer() ? j["exp"].get<int64_t>() : 0;
+}
+
+}  // namespace
+
+Error error_from_response(const http::Response& r, const std::string& what) {
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("detail") && j["detail"].is_string()) {
+    std::string reason = j.contains("reason") && j["reason"].is_string() ? j["reason"].get<std::string>() : "";
+    return Error{what + ": HTTP " + std::to_string(r.status) + ": " + j["detail"].get<std::string>(), reason};
+  }
+  std::string body = r.body.substr(0, 200);
+  return Error{what + ": HTTP " + std::to_string(r.status) + (body.empty() ? "" : ": " + body),
+               r.status >= 500 ? "server-error" : "protocol"};
+}
+
+Result<std::unique_ptr<AttestationClient>> AttestationClient::create(AgentOptions o) {
+  if (o.endpoint.empty()) return Error{"no attestation endpoint (settings maaEndpoint or --endpoint)", "settings"};
+  if (o.vm_id.empty()) return Error{"no VM id", "vm-id-invalid"};
+  while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
+  http::ClientOptions co;
+  co.ca_file = o.ca_file;
+  co.timeout_ms = o.timeout_ms;
+  auto client = http::Client::create(o.endpoint, co);
+  if (!client) return with_reason("network", client.take_error());
+  auto t = tpm::Tpm::open(o.tcti, o.tpm);
+  if (!t) return with_reason("tpm", t.take_error());
+  return std::unique_ptr<AttestationClient>(
+      new AttestationClient(std::move(o), std::make_unique<tpm::Tpm>(std::move(*t)), std::move(*client)));
+}
+
+Result<json> AttestationClient::post(const std::string& path, const json& body) {
+  auto r = http_->post_json(path, body.dump());
+  if (!r) return with_reason("network", with_context("POST " + options_.endpoint + path, r.take_error()));
+  if (r->status != 200) return error_from_response(*r, "POST " + path);
+  json j = json::parse(r->body, nullptr, false);
+  if (!j.is_object()) return Error{"POST " + path + ": the answer is not a JSON object", "protocol"};
+  return j;
+}
+
+Status AttestationClient::enroll() {
+  auto ek = tpm_->endorsement_key();
+  if (!ek) return with_reason("tpm", ek.take_error());
+  auto ak = tpm_->attestation_key();
+  if (!ak) return with_reason("tpm", ak.take_error());
+  json req = {{"vmId", options_.vm_id},
+              {"ekPublic", token::base64url_encode(ek->public_area)},
+              {"akPublic", token::base64url_encode(ak->public_area)}};
+  if (ek->certificate) req["ekCertificate"] = token::base64url_encode(*ek->certificate);
+  auto started = post("/enroll", req);
+  if (!started) return started.take_error();
+  auto blob = b64_field(*started, "credentialBlob", "enroll");
+  if (!blob) return blob.take_error();
+  auto secret = b64_field(*started, "encryptedSecret", "enroll");
+  if (!secret) return secret.take_error();
+  auto id = started->find("enrollmentId");
+  if (id == started->end() || !id->is_string()) return Error{"enroll: answer lacks 'enrollmentId'", "protocol"};
+  auto recovered = tpm_->activate_credential(*blob, *secret);
+  if (!recovered) return with_reason("tpm", with_context("TPM2_ActivateCredential", recovered.take_error()));
+  auto done = post("/enroll/" + id->get<std::string>() + "/activate",
+                   json{{"secret", token::base64url_encode(recovered->view())}});
+  if (!done) return done.take_error();
+  return {};
+}
+
+Result<json> AttestationClient::collect_evidence(ByteView nonce) {
+  verify::Evidence e;
+  e.vm_id = options_.vm_id;
+  e.nonce.assign(nonce.begin(), nonce.end());
+  std::vector<crypto::HashAlg> banks{crypto::HashAlg::sha256};
+  if (options_.include_sha1) banks.push_back(crypto::HashAlg::sha1);
+  auto ak = tpm_->attestation_key();
+  if (!ak) return with_reason("tpm", ak.take_error());
+  e.ak_public = ak->public_area;
+  auto log = read_binary(options_.eventlog, kMaxEventLogBytes);
+  if (!log) return log.take_error();
+  e.event_log = std::move(*log);
+  // The runtime key first, then the quote: both bind the same nonce, and the
+  // quote shows the PCR values the key's policy was computed from.
+  auto rk = tpm_->create_runtime_key(nonce, options_.runtime_key_pcrs);
+  if (!rk) return with_reason("tpm", with_context("runtime key", rk.take_error()));
+  auto q = tpm_->quote(nonce, banks, options_.quote_pcrs);
+  if (!q) return with_reason("tpm", with_context("TPM2_Quote", q.take_error()));
+  e.quote_attest = std::move(q->attest);
+  e.quote_signature = std::move(q->signature);
+  e.pcrs = std::move(q->pcrs);
+  verify::RuntimeKeyEvidence r;
+  r.public_area = rk->public_area;
+  r.certify_info = rk->certify_info;
+  r.signature = rk->signature;
+  r.policy_pcrs = rk->policy_pcrs;
+  e.runtime_key = std::move(r);
+  // Kept for Secure Key Release: TPM-wrapped, useless outside this TPM.
+  std::error_code ec;
+  std::filesystem::create_directories(options_.state_dir, ec);
+  const Bytes blob = tpm::encode_runtime_key_blob(rk->blob);
+  if (auto st = write_file_atomically(options_.state_dir / "runtime-key.bin",
+                                      std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()), 0600);
+      !st)
+    return st.take_error();
+  auto os = load_os_release(options_.os_release);
+  if (os) {
+    e.os.type = "Linux";
+    e.os.distro = os->name;
+    if (os->version) {
+      e.os.version_major = os->version->major;
+      e.os.version_minor = os->version->minor;
+    }
+  } else {
+    e.os.type = "Linux";  // os-release is optional: the claims then carry no distro
+  }
+  e.client_payload = options_.client_payload;
+  return verify::encode_evidence(e);
+}
+
+Result<AttestResult> AttestationClient::attest() {
+  AttestResult out;
+  for (int round = 0; round < 2; ++round) {
+    auto ch = post("/challenge", json{{"vmId", options_.vm_id}});
+    if (!ch) return ch.take_error();
+    auto nonce = b64_field(*ch, "nonce", "challenge");
+    if (!nonce) return nonce.take_error();
+    auto evidence = collect_evidence(*nonce);
+    if (!evidence) return evidence.take_error();
+    auto r = post("/attest", *evidence);
+    if (r) {
+      auto t = r->find("token");
+      if (t == r->end() || !t->is_string()) return Error{"attest: answer lacks 'token'", "protocol"};
+      out.token = t->get<std::string>();
+      out.expires_at = token_exp(out.token);
+      return out;
+    }
+    // Not enrolled, or enrolled with another AK (a TPM cleared, an AK recreated): enroll once and retry.
+    const std::string& reason = r.error().reason;
+    if (round == 0 && (reason == "vm-not-enrolled" || reason == "ak-mismatch")) {
+      if (auto st = enroll(); !st) return st.take_error();
+      out.enrolled_now = true;
+      continue;
+    }
+    return r.take_error();
+  }
+  return Error{"attest: enrollment did not make the service accept this VM", "protocol"};
+}
+
+}  // namespace tl::agent

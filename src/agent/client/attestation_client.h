@@ -1,0 +1,74 @@
+// The agent's side of the attestation protocol (docs/attestation-flow.md):
+// enrollment (EK + AK, credential activation), then challenge → evidence →
+// token. One AttestationClient owns one TPM connection and one HTTP client and
+// is used from one thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/tpm/agent_tpm.h"
+#include "common/result.h"
+#include "http/http.h"
+
+namespace tl::agent {
+
+struct AgentOptions {
+  std::string endpoint;                // tlaunchd base URL, e.g. "https://10.0.2.2:8443"
+  std::optional<std::string> ca_file;  // HTTPS: trust only this CA bundle (PEM)
+  std::string tcti = "device:/dev/tpmrm0";
+  tpm::Options tpm;
+  std::filesystem::path eventlog = "/sys/kernel/security/tpm0/binary_bios_measurements";
+  std::filesystem::path os_release = "/etc/os-release";
+  std::string vm_id;
+  std::filesystem::path state_dir = "/var/lib/tlaunch-agent";
+  // PCRs quoted in the SHA-256 bank (PCR 10, IMA's, changes constantly and is
+  // left out by default).
+  std::vector<uint32_t> quote_pcrs{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14};
+  bool include_sha1 = false;  // also quote the SHA-1 bank (the service must allow it)
+  // PCRs the runtime key's policy binds: firmware, boot loader and Secure Boot state.
+  std::vector<uint32_t> runtime_key_pcrs{0, 1, 2, 3, 4, 5, 6, 7};
+  nlohmann::json client_payload = nlohmann::json::object();
+  unsigned timeout_ms = 30'000;
+};
+
+struct AttestResult {
+  std::string token;
+  int64_t expires_at = 0;  // the token's exp (read from its payload, not verified here)
+  bool enrolled_now = false;
+};
+
+class AttestationClient {
+ public:
+  static Result<std::unique_ptr<AttestationClient>> create(AgentOptions options);
+
+  // POST /enroll, TPM2_ActivateCredential, POST /enroll/{id}/activate.
+  Status enroll();
+  // Challenge, evidence, POST /attest. Enrolls first when the service does
+  // not know this VM (reason vm-not-enrolled) or the AK changed.
+  Result<AttestResult> attest();
+  // The evidence for `nonce` (exposed for tools and load tests).
+  Result<nlohmann::json> collect_evidence(ByteView nonce);
+
+  tpm::Tpm& tpm() { return *tpm_; }
+
+ private:
+  AttestationClient(AgentOptions o, std::unique_ptr<tpm::Tpm> t, std::unique_ptr<http::Client> c)
+      : options_(std::move(o)), tpm_(std::move(t)), http_(std::move(c)) {}
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
+
+  AgentOptions options_;
+  std::unique_ptr<tpm::Tpm> tpm_;
+  std::unique_ptr<http::Client> http_;
+};
+
+// An Error from a problem+json answer: detail as message, reason kept.
+Error error_from_response(const http::Response& r, const std::string& what);
+
+}  // namespace tl::agent
