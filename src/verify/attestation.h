@@ -3,8 +3,9 @@
 //   AK trust → quote → event log replay == quoted PCRs → facts → appraisal → claims
 //
 // Each step takes only the verified output of the step before it. Every
-// rejection is an Error with a stable `reason` slug (docs/errors.md lists them
-// all) and a message naming the field, PCR or event index.
+// rejection is an Error with a stable `reason` slug (verify/reasons.h;
+// docs/evidence.md "Rejection reasons") and a message naming the field, PCR or
+// event index. Claims are documented in docs/claims.md.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,10 @@ struct SecureBootReference {
   std::vector<std::string> required_dbx_hashes;
 };
 
+// Microsoft's KEK and db CAs (2011 and 2023 generations), fingerprints taken from
+// real firmware event logs (docs/claims.md names each certificate).
+SecureBootReference default_secure_boot_reference();
+
 struct AppraisalPolicy {
   // Banks that must be quoted; evidence lacking one is refused
   // ("sha256-bank-required"). SHA-1 is accepted only if listed in allowed_banks.
@@ -52,7 +57,7 @@ struct AppraisalPolicy {
   // PCRs (in every required bank) the quote must cover (a subset quote is refused).
   std::vector<uint32_t> required_pcrs{0, 1, 2, 3, 4, 5, 6, 7};
   bool require_runtime_key = true;
-  SecureBootReference secure_boot;
+  SecureBootReference secure_boot = default_secure_boot_reference();
 };
 
 // The runtime key, after its TPM2_Certify by the trusted AK checked out.
@@ -62,6 +67,7 @@ class VerifiedRuntimeKey {
   // {"kid":"TpmEphemeralEncryptionKey","kty":"RSA","key_ops":["encrypt"],"e":…,"n":…}
   const nlohmann::json& jwk() const { return jwk_; }
  private:
+  VerifiedRuntimeKey() = default;
   friend struct RuntimeKeyVerifier;
   Bytes public_area_;
   nlohmann::json jwk_;
@@ -78,6 +84,7 @@ class VerifiedAttestation {
   // MAA Trusted Launch vocabulary + trustlaunch's "x-tl-*" claims (docs/claims.md).
   const nlohmann::json& claims() const { return claims_; }
  private:
+  VerifiedAttestation() = default;
   friend struct AttestationBuilder;
   std::string vm_id_;
   std::optional<tpm::VerifiedQuote> quote_;

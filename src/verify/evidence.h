@@ -24,6 +24,8 @@ struct RuntimeKeyEvidence {
   Bytes signature;     // TPMT_SIGNATURE by the AK over certify_info
   // SHA-256 PCRs the key's authPolicy binds with TPM2_PolicyPCR (ascending).
   std::vector<uint32_t> policy_pcrs;
+
+  friend bool operator==(const RuntimeKeyEvidence&, const RuntimeKeyEvidence&) = default;
 };
 
 // What the agent says about the guest OS (from /etc/os-release). Self-reported:
@@ -33,6 +35,8 @@ struct OsInfo {
   std::string distro;  // os-release NAME, e.g. "Debian GNU/Linux"
   uint32_t version_major = 0;
   uint32_t version_minor = 0;
+
+  friend bool operator==(const OsInfo&, const OsInfo&) = default;
 };
 
 struct Evidence {
@@ -47,12 +51,15 @@ struct Evidence {
   std::optional<RuntimeKeyEvidence> runtime_key;
   nlohmann::json client_payload = nlohmann::json::object();  // any JSON object, kept verbatim
   OsInfo os;
+
+  friend bool operator==(const Evidence&, const Evidence&) = default;
 };
 
 // Limits applied while decoding (a request over them is refused with the field).
 struct EvidenceLimits {
   size_t max_event_log_bytes = 4 * 1024 * 1024;
   size_t max_client_payload_bytes = 16 * 1024;  // serialized JSON
+  size_t max_json_depth = 16;                   // nesting of the whole document
 };
 
 // Strict decode of the JSON object (docs/evidence.md): unknown members, wrong
@@ -60,6 +67,10 @@ struct EvidenceLimits {
 // with the JSON path of the field (e.g. "pcrs.sha256.7: expected 32 bytes, got 20").
 // Errors carry reason "evidence-malformed".
 Result<Evidence> decode_evidence(const nlohmann::json& j, const EvidenceLimits& limits = {});
+// Parses the request body first, refusing what nlohmann::json would silently
+// accept: a member name repeated in one object (the last would win), nesting
+// deeper than limits.max_json_depth, invalid UTF-8. Then decode_evidence.
+Result<Evidence> decode_evidence_text(std::string_view text, const EvidenceLimits& limits = {});
 // The inverse (the agent's encoder); decode_evidence(encode_evidence(e)) == e.
 nlohmann::json encode_evidence(const Evidence& e);
 
