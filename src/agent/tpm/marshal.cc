@@ -24,6 +24,7 @@ Result<Bytes> marshal(const T& value, const char* what, TSS2_RC (*fn)(const T*, 
 
 template <class T>
 Result<T> unmarshal(ByteView data, const char* field, TSS2_RC (*fn)(const uint8_t[], size_t, size_t*, T*)) {
+  if (data.empty()) return Error{std::string(field) + ": empty", kReasonInvalid};
   T value{};
   size_t offset = 0;
   const TSS2_RC rc = fn(data.data(), data.size(), &offset, &value);
