@@ -18,14 +18,15 @@ namespace tl::http {
 
 // Header names compare case-insensitively (RFC 9110 §5.1).
 struct CaseInsensitiveLess {
+  using is_transparent = void;  // find() with a string_view, no copy
   bool operator()(std::string_view a, std::string_view b) const;
 };
 using Headers = std::map<std::string, std::string, CaseInsensitiveLess>;
 
 struct Request {
   std::string method;  // "GET", "POST", …
-  std::string path;    // without the query string, percent-decoded
-  std::map<std::string, std::string> query;       // decoded
+  std::string path;    // without the query string, percent-decoded (an encoded '/' is refused)
+  std::map<std::string, std::string> query;       // decoded ('+' is a space); a repeated name is refused
   std::map<std::string, std::string> path_params;  // from "{name}" segments of the route
   Headers headers;
   std::string body;
@@ -52,18 +53,25 @@ struct ServerOptions {
   unsigned threads = 0;  // 0 = hardware concurrency
   std::optional<TlsFiles> tls;  // HTTPS when set (TLS 1.2+ only)
   size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
+  // A keep-alive connection idle for read_timeout_ms is closed, as is one
+  // that sends a request (or a TLS handshake) slower than that.
   unsigned read_timeout_ms = 10'000;
   unsigned write_timeout_ms = 10'000;
-  unsigned keep_alive_max_requests = 10'000;
+  unsigned keep_alive_max_requests = 10'000;  // then the connection is closed
+  size_t max_header_bytes = 16 * 1024;  // request line + header fields; larger gets 431
+  unsigned stop_grace_ms = 5'000;  // stop(): how long in-flight requests may still run
 };
 
 // Routes: exact paths or "{name}" segments ("/keys/{name}/{version}/release").
+// A "{name}" segment matches one non-empty path segment; when several routes
+// match, the one with the most literal segments wins (then the first added).
 // Unknown path → 404, known path with another method → 405 with Allow; both
 // answered by `fallback` when set so the caller can shape them (RFC 7807).
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler);
-  // status 404 or 405 and the request; the default answers a plain problem JSON.
+  // status 404 or 405 and the request; the default answers an RFC 7807 problem
+  // JSON. A 405 always carries Allow (added when the fallback did not set it).
   void set_fallback(std::function<Response(int status, const Request&)> fallback);
   Response dispatch(Request& request) const;  // fills path_params
  private:
@@ -76,9 +84,11 @@ class Router {
   std::function<Response(int, const Request&)> fallback_;
 };
 
-// A running server. Handlers run on the server's worker threads and must be
-// thread-safe. A handler that throws gets a 500 (and the exception is logged
-// through on_error), never a crash.
+// A running server. Requests are read and answered asynchronously, so idle
+// keep-alive connections cost no thread; handlers run on the `threads` worker
+// threads and must be thread-safe (and should not block for long: a blocked
+// worker serves no other connection). A handler that throws gets a 500 (and
+// the exception is reported through on_error), never a crash.
 class Server {
  public:
   static Result<std::unique_ptr<Server>> start(ServerOptions options, Router router,
@@ -90,8 +100,9 @@ class Server {
 
 struct ClientOptions {
   std::optional<std::string> ca_file;  // HTTPS: trust only these CAs (PEM); else the system store
-  unsigned timeout_ms = 10'000;       // connect, read and write each
+  unsigned timeout_ms = 10'000;       // connect, TLS handshake, write and read each
   bool keep_alive = true;
+  size_t max_response_bytes = 64 * 1024 * 1024;  // larger responses are an error
 };
 
 // A blocking client for one origin ("http://127.0.0.1:8443", "https://host:port").
@@ -101,6 +112,9 @@ class Client {
  public:
   static Result<std::unique_ptr<Client>> create(std::string_view base_url, ClientOptions options = {});
   virtual ~Client() = default;
+  // Opens the connection (and TLS session) now instead of on the first request;
+  // a no-op when one is open.
+  virtual Status connect() = 0;
   // Transport failures (refused, timeout, TLS) are errors; any HTTP status is a Response.
   virtual Result<Response> request(std::string_view method, std::string_view path_and_query,
                                    std::string_view body = {}, const Headers& headers = {}) = 0;
