@@ -80,6 +80,10 @@ Result<nlohmann::json> parse_strict_object(std::string_view text, const std::str
   } catch (const json::parse_error& e) {
     if (failed) return problem;
     return Error{"not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what(), reason_prefix + "-invalid-json"};
+  } catch (const json::exception& e) {
+    // out_of_range for a number beyond double ("1e400"): found by fuzzing.
+    if (failed) return problem;
+    return Error{std::string("not valid JSON: ") + e.what(), reason_prefix + "-invalid-json"};
   }
   if (failed) return problem;
   if (j.is_discarded()) return Error{"not valid JSON", reason_prefix + "-invalid-json"};

@@ -232,6 +232,8 @@ TEST(Settings, HostileDocuments) {
   EXPECT_THAT(err(R"({"AttestationConfig":)" + std::string(20, '[') + std::string(20, ']') + "}"), HasSubstr("nested deeper"));
   const Error big = err_of(std::string(kMaxSettingsSize + 1, ' '));
   EXPECT_EQ(big.reason, "settings-too-large");
+  // A number beyond double range is refused, not thrown (found by fuzzing).
+  EXPECT_THAT(err(R"({"AttestationConfig":{"MaaSettings":{"maaEndpoint":3e333}}})"), HasSubstr("number overflow"));
   // Comments are not JSON.
   EXPECT_THAT(err("// c\n" + std::string(kFull)), HasSubstr("not valid JSON"));
 }

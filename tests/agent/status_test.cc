@@ -120,7 +120,8 @@ TEST(StatusJson, RoundTripsFullAndEmpty) {
 
 TEST(StatusJson, HostileErrorMessageStaysValidJson) {
   AgentStatus s = full_status();
-  s.last_error->message = std::string("bad \xff\xfe bytes \"quoted\"\n\x01", 25) + std::string(10000, 'x');
+  static constexpr char kHostile[] = "bad \xff\xfe bytes \"quoted\"\n\x01";
+  s.last_error->message = std::string(kHostile, sizeof kHostile - 1) + std::string(10000, 'x');
   const std::string text = status_to_json(s);
   auto back = parse_status(text);
   ASSERT_TRUE(back.ok()) << back.error().message;
@@ -172,6 +173,8 @@ TEST(StatusJson, MalformedStatusNamesWhatIsWrong) {
               HasSubstr("lastError.time: timestamp"));
   EXPECT_THAT(status_err(R"({"version":1,"version":1})"), HasSubstr("version: duplicate key"));
   EXPECT_THAT(status_err(std::string(70, '[')), HasSubstr("nested deeper"));
+  EXPECT_THAT(status_err(R"({"version":1,"consecutiveFailures":1E13377})"), HasSubstr("number overflow"));
+  EXPECT_THAT(heartbeat_err("3E13377"), HasSubstr("not valid JSON"));
 }
 
 TEST(StatusJson, MalformedHeartbeatNamesWhatIsWrong) {
