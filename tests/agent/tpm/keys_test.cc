@@ -44,6 +44,29 @@ TEST_F(AgentTpmKeys, OpenFailureNamesTheTcti) {
   EXPECT_NE(bogus.error().message.find("nosuchtcti:whatever"), std::string::npos) << bogus.error().message;
 }
 
+// A reboot of the vTPM (swtpm's CMD_INIT) leaves it unstarted: open() must send
+// TPM2_Startup(CLEAR) itself. The persisted AK survives the TPM reset.
+TEST_F(AgentTpmKeys, OpenStartsATpmThatWasResetAndTheAkSurvives) {
+  Bytes ak_public;
+  {
+    Tpm tpm = open({.ak_handle = 0x81000030});
+    auto ak = tpm.attestation_key();
+    ASSERT_TRUE(ak.ok()) << ak.error().message;
+    ak_public = ak->public_area;
+  }
+  auto r = swtpm_->run("swtpm_ioctl --tcp 127.0.0.1:" + std::to_string(swtpm_->port() + 1) + " -i");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  Tpm tpm = open({.ak_handle = 0x81000030});
+  auto ak = tpm.attestation_key();
+  ASSERT_TRUE(ak.ok()) << ak.error().message;
+  EXPECT_FALSE(ak->created);
+  EXPECT_EQ(ak->public_area, ak_public);
+  const Bytes nonce = bytes_of("0123");
+  auto q = tpm.quote(nonce, std::vector{crypto::HashAlg::sha256}, std::vector<uint32_t>{0});
+  ASSERT_TRUE(q.ok()) << q.error().message;
+  EXPECT_NOTHING_LOADED(tpm);
+}
+
 TEST_F(AgentTpmKeys, RsaEkFromTemplateL1) {
   Tpm tpm = open();
   auto ek = tpm.endorsement_key();
