@@ -1,3 +1,4 @@
+#include <cstddef>
 #include <string>
 
 #include "agent/tpm/agent_tpm.h"

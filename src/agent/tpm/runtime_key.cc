@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "agent/tpm/agent_tpm.h"
 #include "agent/tpm/context.h"

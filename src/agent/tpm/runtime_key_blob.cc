@@ -1,5 +1,6 @@
 // The runtime key's stored form: "TLRK", u16 version 1, u8 PCR count, the PCR
 // indices (ascending, < 24), TPM2B_PUBLIC, TPM2B_PRIVATE. Big-endian.
+#include <algorithm>
 #include <string>
 
 #include "agent/tpm/agent_tpm.h"
