@@ -81,10 +81,25 @@ Result<LoadResult> run(const LoadSpec& spec) {
   if (!(spec.max_seconds > 0)) return Error{"load spec: max_seconds must be positive"};
   if (spec.rate < 0) return Error{"load spec: rate must not be negative"};
 
-  std::vector<Worker> workers(spec.connections);
   http::ClientOptions options;
   options.ca_file = spec.ca_file;
   options.timeout_ms = spec.timeout_ms;
+  LoadResult result;
+  std::vector<std::unique_ptr<http::Client>> idle;
+  for (unsigned i = 0; i < spec.idle_connections; ++i) {
+    auto client = http::Client::create(spec.url, options);
+    if (!client) return client.take_error();
+    if (auto s = (*client)->connect(); !s) {
+      // A server that cannot take this one will not take the next either, and
+      // each attempt may cost a whole timeout.
+      result.idle_error = "idle connection " + std::to_string(i) + ": " + s.error().message;
+      break;
+    }
+    idle.push_back(std::move(*client));
+  }
+  result.idle_open = static_cast<unsigned>(idle.size());
+
+  std::vector<Worker> workers(spec.connections);
   for (auto& w : workers) {
     auto client = http::Client::create(spec.url, options);
     if (!client) return client.take_error();
@@ -128,7 +143,6 @@ Result<LoadResult> run(const LoadSpec& spec) {
   ready.arrive_and_wait();
   for (auto& t : threads) t.join();
 
-  LoadResult result;
   result.driver_cpu_seconds = cpu_seconds() - cpu_before;
   Clock::time_point end = start;
   std::vector<float> all;
@@ -153,8 +167,9 @@ std::string to_json(const LoadResult& r) {
   char buffer[512];
   std::snprintf(buffer, sizeof buffer,
                 R"({"ok":%zu,"failed":%zu,"seconds":%.3f,"rps":%.1f,"p50_ms":%.3f,"p90_ms":%.3f,)"
-                R"("p99_ms":%.3f,"max_ms":%.3f,"driver_cpu_seconds":%.3f})",
-                r.ok, r.failed, r.seconds, r.rps, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.driver_cpu_seconds);
+                R"("p99_ms":%.3f,"max_ms":%.3f,"driver_cpu_seconds":%.3f,"idle_open":%u})",
+                r.ok, r.failed, r.seconds, r.rps, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.driver_cpu_seconds,
+                r.idle_open);
   return buffer;
 }
 

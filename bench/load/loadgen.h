@@ -42,6 +42,11 @@ struct LoadSpec {
   // Open every connection (and TLS session) before the clock starts, so the
   // numbers describe steady keep-alive traffic; false counts connects too.
   bool connect_first = true;
+  // Extra connections opened (TCP, and TLS handshake for https) before the
+  // run and then left idle until it ends: agents that keep a connection but
+  // have nothing to say. The first that fails to open ends the opening (it is
+  // reported in LoadResult, not fatal).
+  unsigned idle_connections = 0;
 };
 
 struct LoadResult {
@@ -52,6 +57,8 @@ struct LoadResult {
   double rps = 0;          // ok / seconds
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;  // over every request (ok or not)
   double driver_cpu_seconds = 0;  // user+system CPU of this process during the run
+  unsigned idle_open = 0;         // idle connections that did open
+  std::string idle_error;         // why the first idle connection that failed did
 };
 
 // Errors: bad spec, or a connection that cannot be opened when connect_first.

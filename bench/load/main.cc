@@ -15,8 +15,8 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: tl-load --url ORIGIN [--path /echo] [--connections N] [--requests N] [--seconds S]\n"
-               "               [--body-bytes N] [--method POST] [--rate RPS] [--ca FILE] [--count-connect]\n"
-               "               [--label TEXT]\n");
+               "               [--body-bytes N] [--method POST] [--rate RPS] [--idle N] [--ca FILE]\n"
+               "               [--count-connect] [--label TEXT]\n");
   return 2;
 }
 
@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     else if (arg == "--requests") spec.total_requests = std::strtoull(take(), nullptr, 10);
     else if (arg == "--seconds") spec.max_seconds = std::strtod(take(), nullptr);
     else if (arg == "--body-bytes") body_bytes = std::strtoull(take(), nullptr, 10);
+    else if (arg == "--idle") spec.idle_connections = static_cast<unsigned>(std::strtoul(take(), nullptr, 10));
     else if (arg == "--rate") spec.rate = std::strtod(take(), nullptr);
     else if (arg == "--ca") spec.ca_file = std::string(take());
     else if (arg == "--label") label = take();
@@ -78,11 +79,16 @@ int main(int argc, char** argv) {
   }
   const auto& r = *result;
   const double cpu_us = r.ok + r.failed > 0 ? r.driver_cpu_seconds * 1e6 / static_cast<double>(r.ok + r.failed) : 0;
-  std::printf("%s conns=%u ok=%zu failed=%zu secs=%.2f rps=%.0f p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms "
+  const std::string idle =
+      spec.idle_connections > 0
+          ? " idle=" + std::to_string(r.idle_open) + "/" + std::to_string(spec.idle_connections)
+          : std::string();
+  std::printf("%s conns=%u%s ok=%zu failed=%zu secs=%.2f rps=%.0f p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms "
               "driver_cpu=%.1fus/req\n",
-              label.empty() ? spec.url.c_str() : label.c_str(), spec.connections, r.ok, r.failed, r.seconds, r.rps,
+              label.empty() ? spec.url.c_str() : label.c_str(), spec.connections, idle.c_str(), r.ok, r.failed, r.seconds, r.rps,
               r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, cpu_us);
   std::printf("json %s\n", tl::loadgen::to_json(r).c_str());
   if (!r.first_error.empty()) std::printf("first error: %s\n", r.first_error.c_str());
+  if (!r.idle_error.empty()) std::printf("first idle error: %s\n", r.idle_error.c_str());
   return r.failed == 0 ? 0 : 3;
 }

@@ -1,6 +1,6 @@
-// Client on Boost.Beast: blocking calls made of asynchronous operations run to
-// completion on a private io_context, because only the asynchronous
-// operations honour Beast's per-operation timeouts.
+// Client on Boost.Beast: each blocking call is an asynchronous operation run on
+// a private io_context for at most timeout_ms (io_context::run_for); one that
+// has not finished by then is cut by closing the socket.
 #include <optional>
 
 #include <boost/asio/connect.hpp>
@@ -57,18 +57,27 @@ class BeastClient final : public Client {
  private:
   std::string where() const { return origin_.display(); }
 
-  // Starts an asynchronous operation and runs it to completion.
+  // Starts an asynchronous operation and runs it for at most timeout_ms.
   template <class Start>
   beast::error_code run(Start&& start) {
-    beast::error_code result = asio::error::would_block;
-    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    beast::error_code result;
+    bool done = false;
+    start([&result, &done](beast::error_code ec, auto&&...) {
+      result = ec;
+      done = true;
+    });
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(options_.timeout_ms));
+    if (done) return result;
+    // Closing the socket completes the pending operation (operation_aborted).
+    beast::error_code ignored;
+    lowest().socket().close(ignored);
     io_.restart();
     io_.run();
-    return result;
+    return beast::error::timeout;
   }
 
   beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
-  void arm_timer() { lowest().expires_after(std::chrono::milliseconds(options_.timeout_ms)); }
 
   template <class F>
   beast::error_code with_stream(F&& f) {
@@ -95,7 +104,6 @@ class BeastClient final : public Client {
     } else {
       plain_.emplace(io_);
     }
-    arm_timer();
     ec = run([&](auto handler) { lowest().async_connect(endpoints, std::move(handler)); });
     if (ec) {
       close();
@@ -103,8 +111,7 @@ class BeastClient final : public Client {
     }
     lowest().socket().set_option(tcp::no_delay(true), ec);
     if (tls_) {
-      arm_timer();
-      ec = run([&](auto handler) { tls_->async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
+        ec = run([&](auto handler) { tls_->async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
       if (ec) {
         std::string text = ec == beast::error::timeout ? std::string("timed out")
                                                        : detail::describe_tls_failure(ec, tls_->native_handle());
@@ -122,7 +129,6 @@ class BeastClient final : public Client {
     if (!open_) {
       if (auto s = open(); !s) return s.take_error();
     }
-    arm_timer();
     beast::error_code ec = with_stream([&](auto& stream) {
       return run([&](auto handler) { bhttp::async_write(stream, req, std::move(handler)); });
     });
@@ -135,7 +141,6 @@ class BeastClient final : public Client {
     parser.header_limit(64 * 1024);
     parser.body_limit(options_.max_response_bytes);
     if (head) parser.skip(true);
-    arm_timer();
     ec = with_stream([&](auto& stream) {
       return run([&](auto handler) { bhttp::async_read(stream, buffer_, parser, std::move(handler)); });
     });

@@ -23,4 +23,19 @@ class RawSocket {
   int fd_ = -1;
 };
 
+// A listening socket on 127.0.0.1 that never accepts nor answers: connects
+// succeed (the kernel's backlog), every read then waits forever.
+class SilentListener {
+ public:
+  SilentListener();  // throws when it cannot listen
+  ~SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
 }  // namespace tl::http::test

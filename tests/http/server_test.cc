@@ -330,13 +330,15 @@ TEST(Server, MalformedRequestsGet4xxOrClose) {
   options.max_header_bytes = 8 * 1024;
   auto server = start(echo_router(), options);
   ASSERT_TRUE(server);
+  // A TLS ClientHello's first bytes (with NULs) where a request line belongs.
+  static constexpr char kGarbage[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 junk\r\n\r\n";
   struct Case {
     std::string name;
     std::string bytes;
     std::string expect_prefix;  // empty: the server just closes
   };
   const std::vector<Case> cases = {
-      {"garbage", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 junk\r\n\r\n", 23), "HTTP/1.1 400"},
+      {"garbage", std::string(kGarbage, sizeof kGarbage - 1), "HTTP/1.1 400"},
       {"bad request line", "GET\r\n\r\n", "HTTP/1.1 400"},
       {"bad version", "GET / HTTP/9.9\r\nHost: x\r\n\r\n", "HTTP/1.1 400"},
       {"space in header name", "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", "HTTP/1.1 400"},

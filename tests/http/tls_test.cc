@@ -4,6 +4,7 @@
 #include <set>
 
 #include "http/http.h"
+#include "raw_socket.h"
 #include "test_pki.h"
 
 namespace tl::http {
@@ -136,6 +137,51 @@ TEST_F(Tls, ServerRefusesBadKeyMaterial) {
   options.tls = TlsFiles{pki_->ca.string(), pki_->ca.string()};  // a certificate is no key
   auto not_a_key = Server::start(options, Router{});
   EXPECT_FALSE(not_a_key.ok());
+}
+
+TEST_F(Tls, ClientHandshakeWithSilentServerTimesOut) {
+  test::SilentListener silent;
+  ClientOptions options;
+  options.ca_file = pki_->ca.string();
+  options.timeout_ms = 300;
+  auto client = Client::create("https://127.0.0.1:" + std::to_string(silent.port()), options);
+  ASSERT_TRUE(client.ok());
+  const auto before = std::chrono::steady_clock::now();
+  auto r = (*client)->get("/hello");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("TLS handshake with 127.0.0.1:"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("timed out"), std::string::npos) << r.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(3));
+}
+
+TEST_F(Tls, ServerDropsAClientThatNeverHandshakes) {
+  Router router;
+  ServerOptions options;
+  options.threads = 1;
+  options.read_timeout_ms = 200;
+  options.tls = TlsFiles{pki_->server_chain.string(), pki_->server_key.string()};
+  auto server = Server::start(options, std::move(router));
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  test::RawSocket raw((*server)->port());
+  bool closed = false;
+  const auto before = std::chrono::steady_clock::now();
+  raw.read_until_close(3000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
+}
+
+TEST_F(Tls, GarbageInsteadOfClientHelloDoesNotHurt) {
+  auto server = start_https(pki_->server_chain, pki_->server_key);
+  ASSERT_TRUE(server);
+  {
+    test::RawSocket raw(server->port());
+    raw.send_all(std::string("\x16\x03\x01\xff\xff", 5) + std::string(2000, '\x01'));
+    bool closed = false;
+    raw.read_until_close(3000, &closed);
+    EXPECT_TRUE(closed);
+  }
+  auto ok = get("https://127.0.0.1:" + port_of(*server), pki_->ca);
+  EXPECT_TRUE(ok.ok());
 }
 
 TEST_F(Tls, ClientRefusesMissingCaFile) {
