@@ -121,7 +121,7 @@ Result<Cli> parse_cli(std::vector<std::string> args) {
     } else if (name == "--ak-alg" || name == "--ek-alg") {
       if (value != "rsa" && value != "ecc") return Error{name + ": 'rsa' or 'ecc', not '" + value + "'"};
       (name == "--ak-alg" ? c.agent.tpm.ak_alg : c.agent.tpm.ek_alg) =
-          value == "rsa" ? tpm::KeyAlg::rsa2048 : tpm::KeyAlg::ecc_p256;
+          value == "rsa" ? agent::tpm::KeyAlg::rsa2048 : agent::tpm::KeyAlg::ecc_p256;
     } else if (name == "--ak-handle") {
       char* end = nullptr;
       const unsigned long h = std::strtoul(value.c_str(), &end, 16);
