@@ -92,10 +92,14 @@ class ObjectReader {
     if (!v->is_array()) return Error{where(name) + "must be an array of strings"};
     out.clear();
     for (size_t i = 0; i < v->size(); ++i) {
-      if (!(*v)[i].is_string()) return Error{where(name) + "[" + std::to_string(i) + "] must be a string"};
+      if (!(*v)[i].is_string()) return Error{where_index(name, i) + "must be a string"};
       out.push_back((*v)[i].get<std::string>());
     }
     return {};
+  }
+  std::string where_index(const std::string& name, size_t i) const {
+    std::string w = where(name);  // "config a.b: "
+    return w.substr(0, w.size() - 2) + "[" + std::to_string(i) + "]: ";
   }
   std::string where(const std::string& name) const {
     std::string p = path_.empty() ? name : (name.empty() ? path_ : path_ + "." + name);
@@ -166,7 +170,7 @@ Status apply_json(const json& root, Config& c) {
       for (size_t i = 0; i < p->size(); ++i) {
         const json& e = (*p)[i];
         if (!e.is_number_unsigned() || e.get<uint64_t>() > 23)
-          return Error{r.where("requiredPcrs") + "[" + std::to_string(i) + "] must be a PCR index 0..23"};
+          return Error{r.where_index("requiredPcrs", i) + "must be a PCR index 0..23"};
         c.required_pcrs.push_back(e.get<uint32_t>());
       }
     }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "swtpm.h"
+#include "tpm/swtpm.h"
 
 namespace tl::test {
 
