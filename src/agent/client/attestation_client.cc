@@ -111,6 +111,22 @@ Status AttestationClient::enroll() {
   return {};
 }
 
+Result<tpm::RuntimeKey> AttestationClient::runtime_key_for(ByteView nonce) {
+  if (runtime_key_) {
+    const crypto::HashAlg sha256[] = {crypto::HashAlg::sha256};
+    auto now = tpm_->read_pcrs(sha256, options_.runtime_key_pcrs);
+    if (now && now->count(crypto::HashAlg::sha256) &&
+        now->at(crypto::HashAlg::sha256) == runtime_key_->policy_pcr_values) {
+      auto again = tpm_->certify_runtime_key(runtime_key_->blob, nonce);
+      if (again) return again;
+    }
+  }
+  auto fresh = tpm_->create_runtime_key(nonce, options_.runtime_key_pcrs);
+  if (!fresh) return fresh.take_error();
+  runtime_key_ = *fresh;
+  return fresh;
+}
+
 Result<json> AttestationClient::collect_evidence(ByteView nonce) {
   verify::Evidence e;
   e.vm_id = options_.vm_id;
@@ -125,7 +141,7 @@ Result<json> AttestationClient::collect_evidence(ByteView nonce) {
   e.event_log = std::move(*log);
   // The runtime key first, then the quote: both bind the same nonce, and the
   // quote shows the PCR values the key's policy was computed from.
-  auto rk = tpm_->create_runtime_key(nonce, options_.runtime_key_pcrs);
+  auto rk = runtime_key_for(nonce);
   if (!rk) return with_reason("tpm", with_context("runtime key", rk.take_error()));
   auto q = tpm_->quote(nonce, banks, options_.quote_pcrs);
   if (!q) return with_reason("tpm", with_context("TPM2_Quote", q.take_error()));

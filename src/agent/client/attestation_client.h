@@ -62,6 +62,10 @@ class AttestationClient {
   AttestationClient(AgentOptions o, std::unique_ptr<tpm::Tpm> t, std::unique_ptr<http::Client> c)
       : options_(std::move(o)), tpm_(std::move(t)), http_(std::move(c)) {}
   Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
+  // The runtime key certified for `nonce`: the key made earlier in this process
+  // when the PCRs its policy binds still hold the same values, else a new one.
+  Result<tpm::RuntimeKey> runtime_key_for(ByteView nonce);
+  std::optional<tpm::RuntimeKey> runtime_key_;  // as created (with its policy PCR values)
 
   AgentOptions options_;
   std::unique_ptr<tpm::Tpm> tpm_;

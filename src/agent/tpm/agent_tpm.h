@@ -150,6 +150,10 @@ class Tpm {
   // values of SHA-256 `policy_pcrs`, certified by the AK with qualifyingData = nonce.
   Result<RuntimeKey> create_runtime_key(ByteView nonce, std::span<const uint32_t> policy_pcrs);
   Result<LoadedRuntimeKey> load_runtime_key(const RuntimeKeyBlob& blob);
+  // A fresh TPM2_Certify (qualifyingData = nonce) of a runtime key made earlier,
+  // so the key need not be created again for every attestation (RSA key
+  // generation takes seconds on hardware TPMs). policy_pcr_values is left empty.
+  Result<RuntimeKey> certify_runtime_key(const RuntimeKeyBlob& blob, ByteView nonce);
   // RSAES-OAEP decryption (empty label) in the TPM, under a PolicyPCR session;
   // hash: sha1, sha256 or sha384 (OAEP and MGF1). Fails with reason
   // "tpm-policy-failed" when a bound PCR has changed.

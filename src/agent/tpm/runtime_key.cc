@@ -45,14 +45,37 @@ Result<detail::Handle> srk(ESYS_CONTEXT* ctx) {
                                 nullptr);
 }
 
-}  // namespace
+// TPM2_Certify of a loaded key by the AK, qualifyingData = nonce: (TPMS_ATTEST, TPMT_SIGNATURE).
+Result<std::pair<Bytes, Bytes>> certify(ESYS_CONTEXT* ctx, ESYS_TR key_tr, ESYS_TR ak_tr, ByteView nonce) {
+  TPM2B_DATA qualifying{};
+  qualifying.size = static_cast<uint16_t>(nonce.size());
+  std::memcpy(qualifying.buffer, nonce.data(), nonce.size());
+  const TPMT_SIG_SCHEME scheme{.scheme = TPM2_ALG_NULL, .details = {}};
+  detail::EsysOut<TPM2B_ATTEST> certify_info;
+  detail::EsysOut<TPMT_SIGNATURE> signature;
+  // The key's ADMIN role: its authValue (empty; adminWithPolicy is clear). The AK's USER role: its authValue.
+  TSS2_RC rc = Esys_Certify(ctx, key_tr, ak_tr, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qualifying,
+                            &scheme, certify_info.put(), signature.put());
+  if (rc != TSS2_RC_SUCCESS) return detail::tss_error("TPM2_Certify(runtime key, by the AK)", rc);
+  auto sig = detail::marshal_signature(*signature.get());
+  if (!sig) return sig.take_error();
+  return std::pair<Bytes, Bytes>{Bytes(certify_info->attestationData, certify_info->attestationData + certify_info->size),
+                                 std::move(*sig)};
+}
 
-Result<RuntimeKey> Tpm::create_runtime_key(ByteView nonce, std::span<const uint32_t> policy_pcrs) {
+Status check_nonce(ByteView nonce) {
   if (nonce.empty() || nonce.size() > sizeof(TPM2B_DATA::buffer)) {
     return Error{"the nonce must have 1 to " + std::to_string(sizeof(TPM2B_DATA::buffer)) + " bytes, not " +
                      std::to_string(nonce.size()),
                  detail::kReasonInvalid};
   }
+  return {};
+}
+
+}  // namespace
+
+Result<RuntimeKey> Tpm::create_runtime_key(ByteView nonce, std::span<const uint32_t> policy_pcrs) {
+  if (auto st = check_nonce(nonce); !st) return st.take_error();
   if (auto st = detail::check_pcr_list(policy_pcrs); !st) return st.take_error();
   ESYS_CONTEXT* ctx = ctx_->esys();
   auto ak = detail::load_ak(ctx, options_, /*create_if_absent=*/true);
@@ -85,28 +108,17 @@ Result<RuntimeKey> Tpm::create_runtime_key(ByteView nonce, std::span<const uint3
   detail::Handle key(ctx, key_tr, detail::Handle::Kind::transient);
   parent->reset();
 
-  TPM2B_DATA qualifying{};
-  qualifying.size = static_cast<uint16_t>(nonce.size());
-  std::memcpy(qualifying.buffer, nonce.data(), nonce.size());
-  const TPMT_SIG_SCHEME scheme{.scheme = TPM2_ALG_NULL, .details = {}};
-  detail::EsysOut<TPM2B_ATTEST> certify_info;
-  detail::EsysOut<TPMT_SIGNATURE> signature;
-  // The key's ADMIN role: its authValue (empty; adminWithPolicy is clear). The AK's USER role: its authValue.
-  rc = Esys_Certify(ctx, key.tr(), ak->handle.tr(), ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qualifying,
-                    &scheme, certify_info.put(), signature.put());
-  if (rc != TSS2_RC_SUCCESS) return detail::tss_error("TPM2_Certify(runtime key, by the AK)", rc);
-
+  auto certified = certify(ctx, key.tr(), ak->handle.tr(), nonce);
+  if (!certified) return certified.take_error();
   auto area = detail::marshal_public_area(pub->publicArea);
-  auto sig = detail::marshal_signature(*signature.get());
   auto pub_blob = detail::marshal_public(*pub.get());
   auto priv_blob = detail::marshal_private(*priv.get());
   if (!area) return area.take_error();
-  if (!sig) return sig.take_error();
   if (!pub_blob) return pub_blob.take_error();
   if (!priv_blob) return priv_blob.take_error();
   out.public_area = std::move(*area);
-  out.certify_info.assign(certify_info->attestationData, certify_info->attestationData + certify_info->size);
-  out.signature = std::move(*sig);
+  out.certify_info = std::move(certified->first);
+  out.signature = std::move(certified->second);
   out.blob = RuntimeKeyBlob{std::move(*pub_blob), std::move(*priv_blob), out.policy_pcrs};
   return out;
 }
@@ -130,6 +142,28 @@ Result<LoadedRuntimeKey> Tpm::load_runtime_key(const RuntimeKeyBlob& blob) {
   const TSS2_RC rc = Esys_Load(ctx, parent->tr(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &*priv, &*pub, &tr);
   if (rc != TSS2_RC_SUCCESS) return detail::tss_error("TPM2_Load(runtime key)", rc);
   return LoadedRuntimeKey(ctx_, tr, blob.policy_pcrs);
+}
+
+Result<RuntimeKey> Tpm::certify_runtime_key(const RuntimeKeyBlob& blob, ByteView nonce) {
+  if (auto st = check_nonce(nonce); !st) return st.take_error();
+  auto loaded = load_runtime_key(blob);
+  if (!loaded) return loaded.take_error();
+  ESYS_CONTEXT* ctx = ctx_->esys();
+  auto ak = detail::load_ak(ctx, options_, /*create_if_absent=*/false);
+  if (!ak) return ak.take_error();
+  auto pub = detail::unmarshal_public(blob.public_blob, "runtime key public blob");
+  if (!pub) return pub.take_error();
+  auto area = detail::marshal_public_area(pub->publicArea);
+  if (!area) return area.take_error();
+  auto certified = certify(ctx, loaded->tr_, ak->handle.tr(), nonce);
+  if (!certified) return certified.take_error();
+  RuntimeKey out;
+  out.public_area = std::move(*area);
+  out.certify_info = std::move(certified->first);
+  out.signature = std::move(certified->second);
+  out.policy_pcrs = blob.policy_pcrs;
+  out.blob = blob;
+  return out;
 }
 
 Result<crypto::SecretBytes> Tpm::rsa_decrypt_oaep(const LoadedRuntimeKey& key, ByteView ciphertext,

@@ -130,6 +130,34 @@ TEST_F(AgentTpmRuntimeKey, OaepDecryptsInTheTpmWithEachHash) {
   EXPECT_NOTHING_LOADED(tpm);
 }
 
+// The agent reuses its runtime key across attestations: a new certification
+// for a new nonce, of the same key, signed by the AK, and nothing left loaded.
+TEST_F(AgentTpmRuntimeKey, AnExistingKeyIsCertifiedAgainForANewNonce) {
+  Tpm tpm = open();
+  auto ak = tpm.attestation_key();
+  ASSERT_TRUE(ak.ok()) << ak.error().message;
+  auto rk = tpm.create_runtime_key(bytes_of("01"), kPolicyPcrs);
+  ASSERT_TRUE(rk.ok()) << rk.error().message;
+  const Bytes nonce = bytes_of("0badc0ffee");
+  auto again = tpm.certify_runtime_key(rk->blob, nonce);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_NOTHING_LOADED(tpm);
+  EXPECT_EQ(again->public_area, rk->public_area);
+  EXPECT_EQ(again->policy_pcrs, kPolicyPcrs);
+  auto attest = tl::tpm::parse_attest(again->certify_info);
+  ASSERT_TRUE(attest.ok()) << attest.error().message;
+  EXPECT_EQ(attest->type, tl::tpm::st::kAttestCertify);
+  EXPECT_EQ(attest->extra_data, nonce);
+  ASSERT_TRUE(attest->certify.has_value());
+  EXPECT_EQ(to_hex(attest->certify->name), to_hex(*parse(rk->public_area).name()));
+  auto sig = tl::tpm::parse_signature(again->signature);
+  ASSERT_TRUE(sig.ok());
+  auto ak_key = parse(ak->public_area).public_key();
+  ASSERT_TRUE(ak_key.ok());
+  EXPECT_TRUE(tl::tpm::verify_signature(*ak_key, again->certify_info, *sig).ok());
+  EXPECT_FALSE(tpm.certify_runtime_key(rk->blob, {}).ok());  // a nonce is required
+}
+
 TEST_F(AgentTpmRuntimeKey, StoredBlobReloadsAfterReopen) {
   Bytes stored;
   Bytes ciphertext;
