@@ -127,6 +127,7 @@ Result<std::optional<VmRecord>> Repository::find_vm(const std::string& vm_id) {
 }
 
 Status Repository::put_pending(const PendingEnrollment& p) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(st, db->prepare(
                      "INSERT INTO pending_enrollments (enrollment_id, vm_id, ek_public, ek_certificate, "
@@ -145,6 +146,7 @@ Status Repository::put_pending(const PendingEnrollment& p) {
 }
 
 Result<std::optional<PendingEnrollment>> Repository::take_pending(const std::string& enrollment_id) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(txn, store::Transaction::begin(*db));
   TRY_ASSIGN(st, db->prepare(
@@ -179,6 +181,7 @@ Result<std::optional<PendingEnrollment>> Repository::take_pending(const std::str
 
 Result<VmRecord> Repository::complete_enrollment(const PendingEnrollment& p, ByteView ek_name, ByteView ak_name,
                                                  int64_t now) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(txn, store::Transaction::begin(*db));
   TRY_ASSIGN(existing, find_vm_on(*db, p.vm_id));
@@ -211,6 +214,7 @@ Result<VmRecord> Repository::complete_enrollment(const PendingEnrollment& p, Byt
 }
 
 Status Repository::allow_reenroll(const std::string& vm_id) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(st, db->prepare("UPDATE vms SET allow_reenroll = 1 WHERE vm_id = ?1"));
   TRY_ST(st.bind_text(1, vm_id));
@@ -221,6 +225,7 @@ Status Repository::allow_reenroll(const std::string& vm_id) {
 }
 
 Result<bool> Repository::consume_challenge(const std::string& id, int64_t expires_at) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(st, db->prepare("INSERT OR IGNORE INTO used_challenges (challenge_id, expires_at) VALUES (?1, ?2)"));
   TRY_ST(st.bind_text(1, id));
@@ -231,6 +236,7 @@ Result<bool> Repository::consume_challenge(const std::string& id, int64_t expire
 }
 
 Status Repository::prune(int64_t now) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(a, db->prepare("DELETE FROM used_challenges WHERE expires_at < ?1"));
   TRY_ST(a.bind_int64(1, now));
@@ -268,6 +274,7 @@ Result<std::vector<StoredSigningKey>> Repository::signing_keys() {
 }
 
 Status Repository::add_signing_key(const StoredSigningKey& k) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(st, db->prepare("INSERT INTO signing_keys (kid, alg, private_pkcs8, created_at) VALUES (?1,?2,?3,?4)"));
   TRY_ST(st.bind_text(1, k.kid));
@@ -281,6 +288,7 @@ Status Repository::add_signing_key(const StoredSigningKey& k) {
 }
 
 Status Repository::retire_signing_keys_except(const std::string& kid, int64_t now, int64_t purge_before) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(txn, store::Transaction::begin(*db));
   TRY_ASSIGN(a, db->prepare("UPDATE signing_keys SET retired_at = ?2 WHERE kid <> ?1 AND retired_at IS NULL"));
@@ -317,6 +325,7 @@ Result<std::vector<StoredChallengeKey>> Repository::challenge_keys() {
 }
 
 Status Repository::add_challenge_key(const StoredChallengeKey& k) {
+  std::lock_guard write(write_mu_);
   auto db = lease();
   TRY_ASSIGN(st, db->prepare("INSERT INTO challenge_keys (key_id, material, created_at) VALUES (?1,?2,?3)"));
   TRY_ST(st.bind_int64(1, k.key_id));

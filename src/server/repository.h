@@ -92,6 +92,10 @@ class Repository {
   Lease lease();
   std::mutex mu_;
   std::condition_variable cv_;
+  // One writer at a time inside this process: SQLite allows one anyway, and a
+  // second connection waiting in SQLite's busy handler sleeps in steps of
+  // milliseconds, which under load costs far more than waiting on a mutex.
+  std::mutex write_mu_;
   std::vector<store::Database> free_;
 };
 
