@@ -156,6 +156,11 @@ Result<std::unique_ptr<Service>> Service::open(Config config, Logger& log, Metri
   return s;
 }
 
+void Service::set_bound_port(uint16_t port) {
+  config_.port = port;
+  issuer_->set_issuer(config_.effective_issuer());
+}
+
 Status Service::healthy() {
   auto r = repo_->find_vm("healthz-probe");
   if (!r) return r.take_error();
@@ -163,7 +168,7 @@ Status Service::healthy() {
 }
 
 json Service::openid_configuration() {
-  const std::string& iss = issuer_->issuer();
+  const std::string iss = issuer_->issuer();
   return json{{"issuer", iss},
               {"jwks_uri", iss + "/certs"},
               {"response_types_supported", {"token", "none"}},

@@ -51,6 +51,10 @@ class Service {
   nlohmann::json jwks() { return issuer_->jwks(); }
   Status healthy();
 
+  // The port the server bound (when configured as 0): the default issuer
+  // names it. Call before serving requests.
+  void set_bound_port(uint16_t port);
+
   const Config& config() const { return config_; }
   TokenIssuer& issuer() { return *issuer_; }
   Repository& repository() { return *repo_; }

@@ -57,6 +57,7 @@ int serve(const Config& c) {
   auto server = tl::http::Server::start(so, make_router(**service, log, metrics),
                                         [&log](std::string_view e) { log.error("http", {{"error", std::string(e)}}); });
   if (!server) return fail(server.error().message);
+  (*service)->set_bound_port((*server)->port());
   log.info("listening", {{"address", c.listen_address}, {"port", (*server)->port()}, {"tls", c.tls()},
                          {"issuer", (*service)->issuer().issuer()}, {"database", c.database}});
   std::signal(SIGINT, on_signal);

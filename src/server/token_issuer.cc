@@ -85,14 +85,25 @@ Result<std::string> TokenIssuer::issue(nlohmann::json claims) {
   auto jti = crypto::random_secret(16);
   if (!jti) return jti.take_error();
   const int64_t now = clock_();
-  claims["iss"] = issuer_;
+  const std::string iss = issuer();
+  claims["iss"] = iss;
   claims["iat"] = now;
   claims["nbf"] = now;
   claims["exp"] = now + lifetime_;
   claims["jti"] = to_hex(jti->view());
   token::SignOptions opts;
-  opts.jku = issuer_ + "/certs";
+  opts.jku = iss + "/certs";
   return token::sign_jwt(*key, claims, opts);
+}
+
+std::string TokenIssuer::issuer() {
+  std::shared_lock lock(mu_);
+  return issuer_;
+}
+
+void TokenIssuer::set_issuer(std::string issuer) {
+  std::unique_lock lock(mu_);
+  issuer_ = std::move(issuer);
 }
 
 nlohmann::json TokenIssuer::jwks() {

@@ -36,7 +36,9 @@ class TokenIssuer {
   Result<std::string> issue(nlohmann::json claims);
   nlohmann::json jwks();                 // {"keys":[…]} active + not yet expired retired keys
   token::Jwks verification_keys();       // the same keys, for checking our own tokens
-  const std::string& issuer() const { return issuer_; }
+  std::string issuer();
+  // The issuer once it is known (e.g. after binding port 0).
+  void set_issuer(std::string issuer);
   int64_t lifetime_seconds() const { return lifetime_; }
   std::vector<std::string> algorithms();  // algs of the published keys
 
