@@ -9,7 +9,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev llvm
   swtpm swtpm-tools tpm2-tools libtss2-dev
-  python3 hyperfine python3-jwt python3-jwcrypto
+  libboost-dev
+  libcpp-httplib-dev libcivetweb-dev
+  python3 hyperfine python3-jwt python3-jwcrypto python3-cryptography python3-yaml
 )
 
 if [ "$(id -u)" -ne 0 ]; then
