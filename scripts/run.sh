@@ -1,15 +1,108 @@
 #!/usr/bin/env bash
-# Quick start: build tlaunch if needed and run it. With no arguments it inspects
-# the event log of a real Secure Boot VM boot (examples/, recorded on this
-# project's VM tooling reference machine): Debian shim -> GRUB -> Linux 6.1 under OVMF + swtpm.
+# Quick start: the main job on embedded defaults. Builds trustlaunch if needed,
+# then attests a "VM" end to end on this machine:
+#   1. a local vTPM CA provisions a vTPM (swtpm_setup, EK certificate in NV);
+#   2. the recorded Secure Boot boot of a Debian VM (OVMF -> shim -> GRUB ->
+#      Linux 6.1, examples/ovmf-secureboot) is replayed into its PCRs;
+#   3. tlaunchd starts on 127.0.0.1 trusting that CA;
+#   4. tlaunch-agent enrolls the vTPM (credential activation) and attests;
+#   5. the token is checked against /certs with standard tools and its claims shown.
+# With arguments, runs `tlaunch ARGS` instead (e.g. eventlog inspect FILE --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 if [ ! -f build/build.ninja ]; then
   bash scripts/setup.sh >&2
-  cmake -S . -B build -G Ninja >/dev/null
+  cmake -S . -B build -G Ninja -DTL_BENCH=OFF >/dev/null
 fi
-cmake --build build --target tlaunch >/dev/null
-if [ $# -eq 0 ]; then
-  set -- eventlog inspect examples/ovmf-secureboot/eventlog_sb_debian_chain.bin
+if [ $# -gt 0 ]; then
+  cmake --build build --target tlaunch >/dev/null
+  exec build/tlaunch "$@"
 fi
-exec build/tlaunch "$@"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say "building tlaunch, tlaunchd and tlaunch-agent"
+cmake --build build --target tlaunch tlaunchd tlaunch-agent
+
+log=$root/examples/ovmf-secureboot/eventlog_sb_debian_chain.bin
+work=$(mktemp -d /tmp/trustlaunch-demo-XXXXXX)
+cleanup() { kill "${svc_pid:-}" "${tpm_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+say "the boot to attest: a real Secure Boot VM's event log"
+build/tlaunch eventlog inspect "$log" | sed -n '1,2p;/^Secure Boot/p;/^Boot applications/,/^$/p'
+
+say "provisioning a vTPM with an EK certificate from a local vTPM CA (swtpm_setup)"
+mkdir -p "$work/ca" "$work/vtpm"
+printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' \
+  "$work/ca" "$work/ca/signkey.pem" "$work/ca/issuercert.pem" "$work/ca/certserial" >"$work/localca.conf"
+printf 'create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = %s\ncreate_certs_tool_options = /etc/swtpm-localca.options\nactive_pcr_banks = sha256\n' \
+  "$work/localca.conf" >"$work/setup.conf"
+swtpm_setup --tpm2 --tpmstate "$work/vtpm" --create-ek-cert --config "$work/setup.conf" >"$work/setup.log" 2>&1 ||
+  { cat "$work/setup.log" >&2; exit 1; }
+for attempt in 1 2 3 4 5; do
+  port=$(( 20000 + RANDOM % 20000 ))
+  swtpm socket --tpm2 --tpmstate dir="$work/vtpm" --server type=tcp,port=$port,bindaddr=127.0.0.1 \
+    --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear &
+  tpm_pid=$!
+  export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
+  for _ in $(seq 50); do tpm2_pcrread sha256:0 >/dev/null 2>&1 && break 2; kill -0 $tpm_pid 2>/dev/null || break; sleep 0.1; done
+  kill $tpm_pid 2>/dev/null || true
+done
+echo "vTPM listening on 127.0.0.1:$port; EK certificate issued by $(openssl x509 -in "$work/ca/issuercert.pem" -noout -subject)"
+
+say "replaying the recorded boot into the vTPM's PCRs"
+python3 - "$log" <<'PY' | while read -r spec; do tpm2_pcrextend "$spec"; done
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+off = 32 + struct.unpack_from("<I", d, 28)[0]  # skip the SHA-1 format header event
+while off < len(d):
+    pcr, typ, count = struct.unpack_from("<III", d, off); off += 12
+    digests = {}
+    for _ in range(count):
+        alg = struct.unpack_from("<H", d, off)[0]; off += 2
+        size = {0x4: 20, 0xB: 32, 0xC: 48, 0xD: 64, 0x12: 32}[alg]
+        digests[alg] = d[off:off + size].hex(); off += size
+    off += 4 + struct.unpack_from("<I", d, off)[0]
+    if typ != 3 and 0xB in digests:  # EV_NO_ACTION is never extended
+        print(f"{pcr}:sha256={digests[0xB]}")
+PY
+tpm2_pcrread sha256:0,4,7
+
+say "starting tlaunchd on 127.0.0.1 (SQLite in $work, trusting the vTPM CA)"
+build/tlaunchd serve --port 0 --db "$work/tlaunchd.db" \
+  --ek-ca "$work/ca/swtpm-localca-rootca-cert.pem" --ek-ca "$work/ca/issuercert.pem" 2>"$work/tlaunchd.log" &
+svc_pid=$!
+for _ in $(seq 100); do
+  svc_port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$work/tlaunchd.log" | head -1)
+  [ -n "$svc_port" ] && break
+  sleep 0.1
+done
+[ -n "${svc_port:-}" ] || { cat "$work/tlaunchd.log" >&2; exit 1; }
+url=http://127.0.0.1:$svc_port
+echo "tlaunchd at $url"
+
+say "tlaunch-agent: enroll (credential activation) and attest"
+printf 'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' >"$work/os-release"
+TSS2_LOG=all+NONE build/tlaunch-agent attest --once --endpoint "$url" --tcti "$TPM2TOOLS_TCTI" \
+  --vm-id 7f3c9a2e-51b4-4c1d-9e2a-0d8f6b4a1c55 --eventlog "$log" --os-release "$work/os-release" \
+  --state-dir "$work/agent" >"$work/token.jwt"
+echo "token: $(cut -c1-72 "$work/token.jwt")…"
+
+say "checking the token like a relying party (OpenID discovery, /certs, PyJWT and openssl dgst)"
+/usr/bin/python3 tests/e2e/check_token.py "$url" "$work/token.jwt" >"$work/verified.json"
+/usr/bin/python3 - "$work/verified.json" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+c = v["claims"]
+print(f"signature OK ({v['header']['alg']}, kid {v['header']['kid'][:16]}…), issuer {c['iss']}")
+for k in ["x-ms-attestation-type", "secureboot", "x-ms-azurevm-vmid", "x-ms-azurevm-attested-pcrs",
+          "x-ms-azurevm-dbvalidated", "x-ms-azurevm-dbxvalidated", "x-ms-azurevm-bootdebug-enabled",
+          "x-ms-azurevm-osdistro", "x-tl-kernel-cmdline", "x-tl-ek-cert-validated"]:
+    print(f"  {k:45} {json.dumps(c.get(k))}")
+for app in c.get("x-tl-boot-apps", []):
+    print(f"  boot app  {app.get('sha256', '')[:16]}…  {app.get('devicePath') or '(no device path)'}")
+key = c["x-ms-runtime"]["keys"][0]
+print(f"  runtime key (in the vTPM, for key release): {key['kid']} RSA {len(key['n']) * 6 // 8 * 8} bits")
+PY
+say "done: docs/attestation-flow.md explains each step; scripts/test.sh runs every test"
