@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <memory>
+#include <chrono>
 #include <thread>
 
 #include "load/candidates.h"
@@ -16,6 +17,11 @@ class HttplibCandidate final : public CandidateServer {
   HttplibCandidate(std::unique_ptr<httplib::Server> server, int port)
       : server_(std::move(server)), port_(port), thread_([this] { server_->listen_after_bind(); }) {}
   ~HttplibCandidate() override { stop(); }
+  // listen() happens on the thread: report the port only once it accepts.
+  bool wait_until_listening() const {
+    for (int i = 0; i < 500 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return server_->is_running();
+  }
   uint16_t port() const override { return static_cast<uint16_t>(port_); }
   void stop() override {
     server_->stop();
@@ -54,7 +60,9 @@ Result<std::unique_ptr<CandidateServer>> start_cpp_httplib(const CandidateConfig
   });
   const int port = server->bind_to_any_port("127.0.0.1");
   if (port <= 0) return Error{"cpp-httplib: cannot bind 127.0.0.1"};
-  return std::unique_ptr<CandidateServer>(std::make_unique<HttplibCandidate>(std::move(server), port));
+  auto candidate = std::make_unique<HttplibCandidate>(std::move(server), port);
+  if (!candidate->wait_until_listening()) return Error{"cpp-httplib: not listening after 5 s"};
+  return std::unique_ptr<CandidateServer>(std::move(candidate));
 }
 
 }  // namespace tl::bench

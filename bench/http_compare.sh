@@ -4,6 +4,7 @@
 # every run is bounded by a request count and by time.
 #   bench/http_compare.sh BUILD_DIR [REQUESTS] [SECONDS]
 # Env: LIBS="tl httplib civetweb", CONNS="64 256", WORK="0 100", MODES="plain tls",
+#      TL_THREADS="2" (tl_http worker threads to try),
 #      IDLE="0" (extra idle keep-alive connections held open during each run),
 #      REPS=3 (the whole matrix again, so the libraries interleave in time;
 #      the summary at the end gives medians).
@@ -49,7 +50,7 @@ for work in $work_list; do
       # Threads: tl_http = cores (asynchronous I/O); the thread-per-connection
       # libraries at their default pool, and once more with a thread per connection.
       case $lib in
-        tl) thread_sets="2" ;;
+        tl) thread_sets=${TL_THREADS:-"2"} ;;
         httplib) thread_sets="8 256" ;;
         civetweb) thread_sets="50 256" ;;
       esac

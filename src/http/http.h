@@ -88,7 +88,9 @@ class Router {
 // keep-alive connections cost no thread; handlers run on the `threads` worker
 // threads and must be thread-safe (and should not block for long: a blocked
 // worker serves no other connection). A handler that throws gets a 500 (and
-// the exception is reported through on_error), never a crash.
+// the exception is reported through on_error, which is called from the worker
+// threads and so must be thread-safe too), never a crash. stop() must not be
+// called from a handler (it joins the workers).
 class Server {
  public:
   static Result<std::unique_ptr<Server>> start(ServerOptions options, Router router,

@@ -108,6 +108,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_header(beast::error_code ec) {
     idle_ = false;
     if (ec) return on_read_error(ec);
+    if (auto refusal = refuse_transfer_coding(); refusal) return send(std::move(*refusal), true);
     if (parser_->is_done()) return handle();
     const auto expect = parser_->get()[bhttp::field::expect];
     if (beast::iequals(expect, "100-continue")) {
@@ -122,6 +123,20 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return;
     }
     read_body();
+  }
+
+  // Only "chunked" is a transfer coding we read. Anything else (gzip, a list,
+  // the field twice) is where request smuggling lives: refuse and close
+  // (RFC 9112 §6.1: 501 for a coding we do not implement).
+  std::optional<Response> refuse_transfer_coding() {
+    const auto& msg = parser_->get();
+    const size_t fields = msg.count(bhttp::field::transfer_encoding);
+    if (fields == 0) return std::nullopt;
+    std::string_view value = msg[bhttp::field::transfer_encoding];
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (fields == 1 && beast::iequals(value, "chunked")) return std::nullopt;
+    return problem(501, "Not Implemented", "only Transfer-Encoding: chunked is supported");
   }
 
   void read_body() {

@@ -10,6 +10,11 @@ int hex_value(char c) {
   return -1;
 }
 
+std::string hex_byte(unsigned char c) {
+  static const char kHex[] = "0123456789abcdef";
+  return {kHex[c >> 4], kHex[c & 15]};
+}
+
 Status add_query_pair(std::string_view pair, size_t offset, std::map<std::string, std::string>& query) {
   const size_t eq = pair.find('=');
   auto name = percent_decode(pair.substr(0, eq), true);
@@ -57,6 +62,12 @@ Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {
 Result<Target> parse_target(std::string_view target) {
   if (target.empty() || target.front() != '/') {
     return Error{"request target must start with '/' (origin-form)"};
+  }
+  // RFC 3986/9112: a target is printable ASCII; raw spaces, controls and
+  // bytes >= 0x80 have to arrive percent-encoded.
+  for (size_t i = 0; i < target.size(); ++i) {
+    const auto c = static_cast<unsigned char>(target[i]);
+    if (c <= 0x20 || c >= 0x7f) return Error{"raw byte 0x" + hex_byte(c) + " in request target at offset " + std::to_string(i)};
   }
   const size_t question = target.find('?');
   const std::string_view raw_path = target.substr(0, question);

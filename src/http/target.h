@@ -21,7 +21,8 @@ struct Target {
 Result<std::string> percent_decode(std::string_view text, bool plus_is_space);
 
 // "/a/b%20c?x=1&y" → path "/a/b c", query {x: "1", y: ""}. Only origin-form
-// ("/..."); an encoded '/' in the path and a repeated query name are refused
+// ("/...") of printable ASCII (raw spaces, controls and bytes >= 0x80 are
+// refused); an encoded '/' in the path and a repeated query name are refused
 // (they would let one request mean two things to two readers).
 Result<Target> parse_target(std::string_view target);
 

@@ -125,12 +125,21 @@ TEST(Target, HostileInputsRefusedWithOffsets) {
                         Case{"/a%zz", "bad percent-encoding at offset 2"}, Case{"/a%4", "bad percent-encoding"},
                         Case{"/a%", "bad percent-encoding"}, Case{"/a%00b", "encoded NUL"},
                         Case{"/x?a=%", "query value at offset 5"}, Case{"/x?a=1&a=2", "repeats a name"},
-                        Case{"/x?%00=1", "encoded NUL"}}) {
+                        Case{"/x?%00=1", "encoded NUL"}, Case{"/a b", "raw byte 0x20 in request target at offset 2"},
+                        Case{"/a\tb", "raw byte 0x09"}, Case{"/a\x7f", "raw byte 0x7f"},
+                        Case{"/caf\xc3\xa9", "raw byte 0xc3 in request target at offset 4"}}) {
     auto t = parse_target(c.target);
     ASSERT_FALSE(t.ok()) << c.target;
     EXPECT_NE(t.error().message.find(c.message_part), std::string::npos)
         << c.target << " → " << t.error().message;
   }
+}
+
+TEST(Target, RawNulRefused) {
+  auto t = parse_target(std::string("/m.\0x", 5));
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message.find("raw byte 0x00 in request target at offset 3"), std::string::npos)
+      << t.error().message;
 }
 
 TEST(Target, PercentDecodeEdges) {

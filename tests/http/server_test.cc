@@ -350,6 +350,15 @@ TEST(Server, MalformedRequestsGet4xxOrClose) {
       {"huge request line", "GET /" + std::string(64 * 1024, 'a') + " HTTP/1.1\r\n\r\n", "HTTP/1.1 431"},
       {"truncated headers", "GET / HTTP/1.1\r\nHost: x\r\n", ""},
       {"truncated body", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nabc", ""},
+      {"content-length and chunked",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "HTTP/1.1 400"},
+      {"chunked not last", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
+       "HTTP/1.1 501"},
+      {"gzip coding", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc", "HTTP/1.1 501"},
+      {"two transfer-encodings",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "HTTP/1.1 400"},  // Beast's parser refuses it before our check
       {"bad chunk size", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "HTTP/1.1 400"},
   };
   for (const Case& c : cases) {
