@@ -30,9 +30,13 @@ Result<std::unique_ptr<CandidateServer>> start_civetweb(const CandidateConfig& c
 
 inline Result<std::unique_ptr<CandidateServer>> start_candidate(const std::string& lib, const CandidateConfig& c) {
   if (lib == "tl") return start_tl_http(c);
+#ifdef TL_HAVE_OTHER_CANDIDATES
   if (lib == "httplib") return start_cpp_httplib(c);
   if (lib == "civetweb") return start_civetweb(c);
   return Error{"unknown --lib " + lib + " (tl, httplib, civetweb)"};
+#else
+  return Error{"--lib " + lib + ": this build has only tl (install libcpp-httplib-dev and libcivetweb-dev)"};
+#endif
 }
 
 }  // namespace tl::bench
