@@ -437,6 +437,127 @@ TEST_F(AttestationE2E, AkThatIsNotARestrictedSigningKeyIsRefused) {
   expect_problem(post("/enroll", req), 403, "ak-not-restricted-signing");
 }
 
+// The operators' stateless appraisal: same pipeline, no challenge, no token.
+TEST_F(AttestationE2E, AppraisalAnswersWithTheResultAndClaimsWithoutAToken) {
+  auto c = client(*vm_a_, kVmA);
+  ASSERT_TRUE(c);
+  ensure_enrolled(*c);
+  const Bytes nonce = *from_hex("0123456789abcdef0123456789abcdef");  // any nonce the operator chose
+  auto ev = c->collect_evidence(nonce);
+  ASSERT_TRUE(ev.ok()) << ev.error().message;
+  auto r = post("/appraise", json{{"evidence", *ev}, {"nonce", token::base64url_encode(nonce)}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j["result"], "pass");
+  EXPECT_EQ(j["akTrust"], "enrolled");
+  EXPECT_EQ(j["claims"]["secureboot"], true);
+  EXPECT_FALSE(j.contains("token"));
+  // The same evidence appraised twice: no single-use state is consumed.
+  EXPECT_EQ(json::parse(post("/appraise", json{{"evidence", *ev}, {"nonce", token::base64url_encode(nonce)}}).body)["result"],
+            "pass");
+  // Another nonce: a failed result with the reason, still 200.
+  auto bad = post("/appraise", json{{"evidence", *ev}, {"nonce", token::base64url_encode(Bytes(16, 7))}});
+  ASSERT_EQ(bad.status, 200) << bad.body;
+  auto b = json::parse(bad.body);
+  EXPECT_EQ(b["result"], "fail");
+  EXPECT_EQ(b["reason"], "quote-nonce");
+  EXPECT_EQ(b["type"], "urn:trustlaunch:problem:quote-nonce");
+  // The quote is right but the evidence's own nonce member says otherwise.
+  json confused = *ev;
+  confused["nonce"] = token::base64url_encode(Bytes(16, 7));
+  auto cb = json::parse(post("/appraise", json{{"evidence", confused}, {"nonce", token::base64url_encode(nonce)}}).body);
+  EXPECT_EQ(cb["reason"], "evidence-nonce-mismatch") << cb.dump();
+  // A VM nobody enrolled: checked under the AK the evidence names, and said so.
+  json stranger = *ev;
+  stranger["vmId"] = "not-enrolled-anywhere";
+  auto s2 = post("/appraise", json{{"evidence", stranger}, {"nonce", token::base64url_encode(nonce)}});
+  ASSERT_EQ(s2.status, 200) << s2.body;
+  EXPECT_EQ(json::parse(s2.body)["akTrust"], "evidence");
+  EXPECT_EQ(json::parse(s2.body)["result"], "pass");
+  // A malformed request is a problem, not a result.
+  expect_problem(post("/appraise", json{{"evidence", *ev}}), 400, "request-malformed");
+}
+
+// The agent reads the Guest Attestation settings JSON; a wrongly cased key is
+// an error that names it.
+TEST_F(AttestationE2E, AgentUsesTheGuestAttestationSettingsAndNamesAMisspelledKey) {
+  const fs::path good = root_->path() / "settings.json";
+  std::ofstream(good) << R"({"AttestationConfig":{"MaaSettings":{"maaEndpoint":")" << svc_->base_url()
+                      << R"(","maaTenantName":"lab"},"AscSettings":{"ascReportingEndpoint":"","ascReportingFrequency":"4H"},)"
+                      << R"("useCustomToken":"false","disableAlerts":"false","isAzureStack":"false"}})";
+  const std::string common = " --tcti " + shell_quote(vm_a_->tcti()) + " --vm-id " + kVmA + " --eventlog " +
+                             shell_quote(boot_log_path().string()) + " --state-dir " +
+                             shell_quote((root_->path() / "agent-settings").string());
+  auto ok = run_agent("attest --once --settings " + shell_quote(good.string()) + common);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(std::count(ok->begin(), ok->end(), '.'), 2) << *ok;  // a JWS
+  const fs::path bad = root_->path() / "settings-bad.json";
+  std::ofstream(bad) << R"({"AttestationConfig":{"MaaSettings":{"MaaEndpoint":")" << svc_->base_url() << R"("}}})";
+  auto refused = run_agent("attest --once --settings " + shell_quote(bad.string()) + common);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("AttestationConfig.MaaSettings.MaaEndpoint"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("maaEndpoint"), std::string::npos);
+}
+
+// The service loop: attests at start, writes status and heartbeat; against a
+// dead endpoint it backs off and records the error; SIGTERM stops it.
+TEST_F(AttestationE2E, AgentLoopWritesStatusAndBacksOffWhenTheServiceIsDown) {
+  const fs::path state = root_->path() / "agent-loop";
+  const std::string common = " --tcti " + shell_quote(vm_a_->tcti()) + " --vm-id " + kVmA + " --eventlog " +
+                             shell_quote(boot_log_path().string()) + " --state-dir " + shell_quote(state.string());
+  // Up: one attestation, then it waits (the period is 8 h); stopped after 4 s.
+  auto up = sh("timeout -s TERM 4 " + (build_dir() / "tlaunch-agent").string() + " run --endpoint " +
+               svc_->base_url() + common + "; rc=$?; test $rc -eq 0 -o $rc -eq 124");
+  ASSERT_TRUE(up.ok()) << up.error().message;
+  auto status = json::parse(read_text(state / "status.json"));
+  EXPECT_FALSE(status["lastSuccessTime"].is_null()) << status.dump();
+  EXPECT_TRUE(status["lastError"].is_null());
+  EXPECT_EQ(status["consecutiveFailures"], 0);
+  EXPECT_FALSE(status["tokenExpiry"].is_null());
+  auto beat = json::parse(read_text(state / "heartbeat.json"));
+  EXPECT_EQ(beat["state"], "stopping");  // SIGTERM was handled
+  // Down: a port nobody listens on. Attempts back off (5 s, 10 s …, each
+  // jittered down to half), so in 4 s there are one or two failures, recorded
+  // with their reason: no tight loop.
+  auto down = sh("timeout -s TERM 4 " + (build_dir() / "tlaunch-agent").string() +
+                 " run --endpoint http://127.0.0.1:1" + common + "; true");
+  ASSERT_TRUE(down.ok());
+  status = json::parse(read_text(state / "status.json"));
+  ASSERT_TRUE(status["lastError"].is_object()) << status.dump();
+  EXPECT_EQ(status["lastError"]["reason"], "network");
+  // The first retry comes 2.5–5 s after the first failure: at most two attempts.
+  EXPECT_GE(status["consecutiveFailures"].get<int>(), 1);
+  EXPECT_LE(status["consecutiveFailures"].get<int>(), 2);
+  EXPECT_FALSE(status["lastSuccessTime"].is_null());  // kept from before
+  auto report = run_agent("status --state-dir " + shell_quote(state.string()));
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_NE(report->find("network"), std::string::npos) << *report;
+}
+
+// `tlaunchd rotate-signing-key` on the database of a running service: within
+// the reload interval /certs has both keys and new tokens use the new one.
+TEST_F(AttestationE2E, SigningKeyRotationByCommandReachesTheRunningService) {
+  auto hc = http::Client::create(svc_->base_url());
+  ASSERT_TRUE(hc.ok());
+  const auto before = json::parse((*hc)->get("/certs")->body)["keys"];
+  auto rotated = sh((build_dir() / "tlaunchd").string() + " rotate-signing-key --db " +
+                    shell_quote((root_->path() / "svc/tlaunchd.db").string()));
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  std::this_thread::sleep_for(std::chrono::seconds(11));  // TokenIssuer::kReloadSeconds + 1
+  const auto after = json::parse((*hc)->get("/certs")->body)["keys"];
+  ASSERT_EQ(after.size(), before.size() + 1) << after.dump();
+  auto c = client(*vm_a_, kVmA);
+  ASSERT_TRUE(c);
+  auto r = c->attest();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  json v = check_token(svc_->base_url(), r->token);
+  const std::string kid = v["header"]["kid"];
+  bool is_new = true;
+  for (const auto& k : before) is_new &= k["kid"] != kid;
+  EXPECT_TRUE(is_new) << "token signed with an old key: " << kid;
+}
+
 TEST_F(AttestationE2E, DiscoveryHealthAndMetricsAreServed) {
   auto hc = http::Client::create(svc_->base_url());
   ASSERT_TRUE(hc.ok());
