@@ -1,11 +1,12 @@
 // attest-load: the whole attestation HTTP path under load. Many simulated
-// agents (VM ids enrolled with one real vTPM) send evidence made in advance
+// agents (connections; one TPM attests for one VM, so they share the VM id of
+// the one real vTPM) send evidence made in advance
 // for challenges the service issued (the issue allows pre-made evidence under
 // fresh nonces), each used once; the service verifies everything it would for
 // a real agent (challenge MAC + expiry + single use, enrolled AK, quote, event
 // log replay and facts, runtime key certification) and signs a token.
 //
-//   attest-load --endpoint URL --tcti TCTI --eventlog FILE [--agents 64]
+//   attest-load --endpoint URL --tcti TCTI --eventlog FILE
 //               [--requests 20000] [--connections 64] [--seconds 60] [--ca FILE]
 //               [--rate RPS]
 // Prints one JSON line: preparation time, then the load result.
@@ -30,7 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 int usage() {
   std::fprintf(stderr,
-               "usage: attest-load --endpoint URL --tcti TCTI --eventlog FILE [--agents N] [--requests N]\n"
+               "usage: attest-load --endpoint URL --tcti TCTI --eventlog FILE [--requests N]\n"
                "                   [--connections N] [--seconds S] [--ca FILE] [--rate RPS]\n");
   return 2;
 }
@@ -40,7 +41,7 @@ int usage() {
 int main(int argc, char** argv) {
   std::string endpoint, tcti, eventlog;
   std::optional<std::string> ca;
-  size_t agents = 64, requests = 20000;
+  size_t requests = 20000;
   unsigned connections = 64;
   double seconds = 60, rate = 0;
   for (int i = 1; i < argc; ++i) {
@@ -50,7 +51,6 @@ int main(int argc, char** argv) {
     if (a == "--endpoint") endpoint = v;
     else if (a == "--tcti") tcti = v;
     else if (a == "--eventlog") eventlog = v;
-    else if (a == "--agents") agents = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--requests") requests = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--connections") connections = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
     else if (a == "--seconds") seconds = std::strtod(v.c_str(), nullptr);
@@ -58,65 +58,38 @@ int main(int argc, char** argv) {
     else if (a == "--ca") ca = v;
     else return usage();
   }
-  if (endpoint.empty() || tcti.empty() || eventlog.empty() || agents == 0 || requests == 0 || connections == 0 ||
+  if (endpoint.empty() || tcti.empty() || eventlog.empty() || requests == 0 || connections == 0 ||
       requests > 1'000'000)
     return usage();
 
-  // One client per simulated agent (VM id), all on the same vTPM; enrolled once.
+  // The VM the vTPM attests for, enrolled once (credential activation).
   const auto prep_start = Clock::now();
-  std::vector<std::unique_ptr<tl::agent::AttestationClient>> clients;
-  for (size_t a = 0; a < agents; ++a) {
-    tl::agent::AgentOptions o;
-    o.endpoint = endpoint;
-    o.ca_file = ca;
-    o.tcti = tcti;
-    o.eventlog = eventlog;
-    o.os_release = "/etc/os-release";
-    o.state_dir = "/tmp/tl-attest-load-state";
-    char id[64];
-    std::snprintf(id, sizeof id, "10ad0000-0000-4000-8000-%012zu", a);
-    o.vm_id = id;
-    // Keep one TPM connection: clients take turns, swtpm serves one at a time.
-    if (!clients.empty()) clients.back().reset();
-    auto c = tl::agent::AttestationClient::create(o);
-    if (!c) return std::fprintf(stderr, "attest-load: %s\n", c.error().message.c_str()), 1;
-    if (auto st = (*c)->enroll(); !st) return std::fprintf(stderr, "attest-load: enroll %s: %s\n", id, st.error().message.c_str()), 1;
-    clients.push_back(std::move(*c));
-  }
-  clients.back().reset();
-  const double enroll_s = std::chrono::duration<double>(Clock::now() - prep_start).count();
-
-  // Evidence for `requests` challenges, round-robin over the agents. One TPM
-  // connection (the last client) quotes for every VM id: they share the AK.
-  std::vector<std::string> bodies(requests);
-  tl::http::ClientOptions hopts;
-  hopts.ca_file = ca;
-  auto http = tl::http::Client::create(endpoint, hopts);
-  if (!http) return std::fprintf(stderr, "attest-load: %s\n", http.error().message.c_str()), 1;
-  std::vector<std::string> ids;
-  for (size_t a = 0; a < agents; ++a) {
-    char id[64];
-    std::snprintf(id, sizeof id, "10ad0000-0000-4000-8000-%012zu", a);
-    ids.push_back(id);
-  }
+  const std::string vm_id = "10ad0000-0000-4000-8000-000000000001";
   tl::agent::AgentOptions o;
   o.endpoint = endpoint;
   o.ca_file = ca;
   o.tcti = tcti;
   o.eventlog = eventlog;
   o.state_dir = "/tmp/tl-attest-load-state";
-  o.vm_id = ids[0];
+  o.vm_id = vm_id;
   auto maker = tl::agent::AttestationClient::create(o);
   if (!maker) return std::fprintf(stderr, "attest-load: %s\n", maker.error().message.c_str()), 1;
+  if (auto st = (*maker)->enroll(); !st) return std::fprintf(stderr, "attest-load: enroll: %s\n", st.error().message.c_str()), 1;
+  const double enroll_s = std::chrono::duration<double>(Clock::now() - prep_start).count();
+
+  // Evidence for `requests` challenges, each quoted by the vTPM for its nonce.
+  std::vector<std::string> bodies(requests);
+  tl::http::ClientOptions hopts;
+  hopts.ca_file = ca;
+  auto http = tl::http::Client::create(endpoint, hopts);
+  if (!http) return std::fprintf(stderr, "attest-load: %s\n", http.error().message.c_str()), 1;
   const auto evidence_start = Clock::now();
   for (size_t i = 0; i < requests; ++i) {
-    const std::string& id = ids[i % agents];
-    auto ch = (*http)->post_json("/challenge", json{{"vmId", id}}.dump());
+    auto ch = (*http)->post_json("/challenge", json{{"vmId", vm_id}}.dump());
     if (!ch || ch->status != 200) return std::fprintf(stderr, "attest-load: challenge failed\n"), 1;
     auto nonce = tl::token::base64url_decode(json::parse(ch->body)["nonce"].get<std::string>());
     auto ev = (*maker)->collect_evidence(*nonce);
     if (!ev) return std::fprintf(stderr, "attest-load: evidence: %s\n", ev.error().message.c_str()), 1;
-    (*ev)["vmId"] = id;
     bodies[i] = ev->dump();
   }
   const double evidence_s = std::chrono::duration<double>(Clock::now() - evidence_start).count();
@@ -138,7 +111,6 @@ int main(int argc, char** argv) {
   auto result = tl::loadgen::run(spec);
   if (!result) return std::fprintf(stderr, "attest-load: %s\n", result.error().message.c_str()), 1;
   json out = json::parse(tl::loadgen::to_json(*result));
-  out["agents"] = agents;
   out["connections"] = connections;
   out["evidence_bytes"] = bodies[0].size();
   out["enroll_seconds"] = enroll_s;

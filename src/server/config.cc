@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -201,7 +202,9 @@ const char* log_level_name(LogLevel level) {
 
 std::string Config::effective_issuer() const {
   if (issuer) return *issuer;
-  return std::string(tls() ? "https://" : "http://") + listen_address + ":" + std::to_string(port);
+  const bool v6 = listen_address.find(':') != std::string::npos;
+  return std::string(tls() ? "https://" : "http://") + (v6 ? "[" + listen_address + "]" : listen_address) + ":" +
+         std::to_string(port);
 }
 
 Result<Config> parse_config_json(std::string_view text, Config base) {
@@ -250,7 +253,26 @@ Result<Config> config_from_args(const std::vector<std::string>& args, Config bas
     }
     if (name == "--config") continue;
     if (name == "--listen") {
-      // ADDRESS:PORT or ADDRESS
+      // ADDRESS:PORT, ADDRESS, [IPV6]:PORT or [IPV6]
+      if (!value.empty() && value.front() == '[') {
+        const auto close = value.find(']');
+        if (close == std::string::npos) return Error{"--listen: '" + value + "' lacks the closing ']'"};
+        const std::string rest = value.substr(close + 1);
+        if (!rest.empty()) {
+          if (rest.front() != ':') return Error{"--listen: expected ':PORT' after ']' in '" + value + "'"};
+          auto p = parse_int(rest.substr(1), "--listen port", 0, 65535);
+          if (!p) return p.take_error();
+          base.port = static_cast<uint16_t>(*p);
+        }
+        value = value.substr(1, close - 1);
+        if (value.empty()) return Error{"--listen: empty address"};
+        base.listen_address = value;
+        continue;
+      }
+      if (std::count(value.begin(), value.end(), ':') > 1) {
+        base.listen_address = value;  // a bare IPv6 address, no port
+        continue;
+      }
       auto colon = value.rfind(':');
       if (colon != std::string::npos) {
         auto p = parse_int(value.substr(colon + 1), "--listen port", 0, 65535);

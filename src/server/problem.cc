@@ -30,6 +30,7 @@ const std::map<std::string_view, Kind>& kinds() {
       {"enrollment-expired", {410, "The enrollment expired before activation"}},
       {"activation-failed", {403, "The credential was not activated by the enrolled TPM"}},
       {"ek-takeover-refused", {409, "The VM is enrolled with another EK"}},
+      {"ek-already-enrolled", {409, "The EK is enrolled as another VM"}},
       {"ek-public-invalid", {400, "The EK public area is not a usable endorsement key"}},
       {"ek-certificate-missing", {403, "The EK has no certificate and uncertified EKs are not allowed"}},
       {"ek-certificate-untrusted", {403, "The EK certificate does not chain to a trusted CA"}},
@@ -37,6 +38,7 @@ const std::map<std::string_view, Kind>& kinds() {
       {"ak-not-restricted-signing", {403, "The AK is not a restricted signing key"}},
       {"ak-attributes", {403, "The AK lacks fixedTPM, fixedParent or sensitiveDataOrigin"}},
       {"internal-error", {500, "Internal error"}},
+      {"verifier-internal", {500, "The verifier could not run a step"}},
       {"unavailable", {503, "The service cannot serve this request now"}},
   };
   return k;

@@ -126,9 +126,24 @@ Result<std::optional<VmRecord>> Repository::find_vm(const std::string& vm_id) {
   return find_vm_on(*db, vm_id);
 }
 
+Result<std::optional<std::string>> Repository::vm_of_ek(ByteView ek_name) {
+  auto db = lease();
+  TRY_ASSIGN(st, db->prepare("SELECT vm_id FROM vms WHERE ek_name = ?1"));
+  TRY_ST(st.bind_blob(1, ek_name));
+  TRY_ASSIGN(row, st.step());
+  if (!row) return std::optional<std::string>{};
+  TRY_ASSIGN(id, st.column_text(0));
+  return std::optional<std::string>{std::move(id)};
+}
+
 Status Repository::put_pending(const PendingEnrollment& p) {
   std::lock_guard write(write_mu_);
   auto db = lease();
+  TRY_ASSIGN(txn, store::Transaction::begin(*db));
+  TRY_ASSIGN(del, db->prepare("DELETE FROM pending_enrollments WHERE vm_id = ?1"));
+  TRY_ST(del.bind_text(1, p.vm_id));
+  TRY_ASSIGN(deleted, del.step());
+  (void)deleted;
   TRY_ASSIGN(st, db->prepare(
                      "INSERT INTO pending_enrollments (enrollment_id, vm_id, ek_public, ek_certificate, "
                      "ek_cert_validated, ak_public, secret_sha256, expires_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"));
@@ -142,7 +157,7 @@ Status Repository::put_pending(const PendingEnrollment& p) {
   TRY_ST(st.bind_int64(8, p.expires_at));
   TRY_ASSIGN(row, st.step());
   (void)row;
-  return {};
+  return txn.commit();
 }
 
 Result<std::optional<PendingEnrollment>> Repository::take_pending(const std::string& enrollment_id) {
@@ -186,9 +201,19 @@ Result<VmRecord> Repository::complete_enrollment(const PendingEnrollment& p, Byt
   TRY_ASSIGN(txn, store::Transaction::begin(*db));
   TRY_ASSIGN(existing, find_vm_on(*db, p.vm_id));
   if (existing && existing->ek_public != p.ek_public && !existing->allow_reenroll)
-    return Error{"VM '" + p.vm_id + "' is enrolled with another EK (EK name " + to_hex(existing->ek_name) +
-                     "); an operator must allow re-enrollment first (tlaunchd allow-reenroll " + p.vm_id + ")",
+    return Error{"VM '" + p.vm_id + "' is enrolled with another EK; an operator must allow re-enrollment first "
+                 "(tlaunchd allow-reenroll " + p.vm_id + ")",
                  "ek-takeover-refused"};
+  {
+    TRY_ASSIGN(other, db->prepare("SELECT vm_id FROM vms WHERE ek_name = ?1 AND vm_id <> ?2"));
+    TRY_ST(other.bind_blob(1, ek_name));
+    TRY_ST(other.bind_text(2, p.vm_id));
+    TRY_ASSIGN(taken, other.step());
+    if (taken)
+      return Error{"this TPM's EK is already enrolled as another VM; one TPM attests for one VM "
+                   "(delete that enrollment first)",
+                   "ek-already-enrolled"};
+  }
   TRY_ASSIGN(st, db->prepare(
                      "INSERT INTO vms (vm_id, ek_public, ek_name, ak_public, ak_name, ek_certificate, "
                      "ek_cert_validated, allow_reenroll, enrolled_at, updated_at) "
@@ -273,9 +298,10 @@ Result<std::vector<StoredSigningKey>> Repository::signing_keys() {
   return out;
 }
 
-Status Repository::add_signing_key(const StoredSigningKey& k) {
+Status Repository::rotate_signing_key(const StoredSigningKey& k, int64_t purge_before) {
   std::lock_guard write(write_mu_);
   auto db = lease();
+  TRY_ASSIGN(txn, store::Transaction::begin(*db));
   TRY_ASSIGN(st, db->prepare("INSERT INTO signing_keys (kid, alg, private_pkcs8, created_at) VALUES (?1,?2,?3,?4)"));
   TRY_ST(st.bind_text(1, k.kid));
   TRY_ST(st.bind_text(2, k.alg));
@@ -284,16 +310,9 @@ Status Repository::add_signing_key(const StoredSigningKey& k) {
   TRY_ST(st.bind_int64(4, k.created_at));
   TRY_ASSIGN(done, st.step());
   (void)done;
-  return {};
-}
-
-Status Repository::retire_signing_keys_except(const std::string& kid, int64_t now, int64_t purge_before) {
-  std::lock_guard write(write_mu_);
-  auto db = lease();
-  TRY_ASSIGN(txn, store::Transaction::begin(*db));
   TRY_ASSIGN(a, db->prepare("UPDATE signing_keys SET retired_at = ?2 WHERE kid <> ?1 AND retired_at IS NULL"));
-  TRY_ST(a.bind_text(1, kid));
-  TRY_ST(a.bind_int64(2, now));
+  TRY_ST(a.bind_text(1, k.kid));
+  TRY_ST(a.bind_int64(2, k.created_at));
   TRY_ASSIGN(ra, a.step());
   (void)ra;
   TRY_ASSIGN(b, db->prepare("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?1"));

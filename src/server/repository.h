@@ -64,12 +64,17 @@ class Repository {
   static Result<std::unique_ptr<Repository>> open(const std::filesystem::path& path, unsigned connections);
 
   Result<std::optional<VmRecord>> find_vm(const std::string& vm_id);
+  // The VM id an EK (by TPM Name) is enrolled under, if any.
+  Result<std::optional<std::string>> vm_of_ek(ByteView ek_name);
+  // Replaces any earlier pending enrollment of the same VM id (only the newest
+  // can be activated), so unauthenticated /enroll calls cannot pile up rows per VM.
   Status put_pending(const PendingEnrollment& p);
   // Removes and returns it: an enrollment can be activated once.
   Result<std::optional<PendingEnrollment>> take_pending(const std::string& enrollment_id);
   // Inserts or updates the VM in one transaction. A VM enrolled with another EK
   // is refused (reason ek-takeover-refused) unless an operator allowed it, and
-  // that permission is used up. The same EK may bring a new AK.
+  // that permission is used up; an EK enrolled under another VM id is refused
+  // (ek-already-enrolled). The same EK may bring a new AK.
   Result<VmRecord> complete_enrollment(const PendingEnrollment& p, ByteView ek_name, ByteView ak_name, int64_t now);
   // Operator action: the next enrollment of vm_id may bring another EK.
   Status allow_reenroll(const std::string& vm_id);
@@ -79,9 +84,10 @@ class Repository {
   Status prune(int64_t now);
 
   Result<std::vector<StoredSigningKey>> signing_keys();
-  Status add_signing_key(const StoredSigningKey& k);
-  // Retires every active key except `kid` (as of `now`); deletes keys retired before `purge_before`.
-  Status retire_signing_keys_except(const std::string& kid, int64_t now, int64_t purge_before);
+  // In one transaction: adds `k` as the active key, retires every other active
+  // key (as of k.created_at) and deletes keys retired before `purge_before`.
+  // Concurrent rotations leave exactly one active key.
+  Status rotate_signing_key(const StoredSigningKey& k, int64_t purge_before);
 
   Result<std::vector<StoredChallengeKey>> challenge_keys();
   Status add_challenge_key(const StoredChallengeKey& k);

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "server/problem.h"
+#include "token/strict_json.h"
 
 namespace tl::server {
 namespace {
@@ -27,10 +28,19 @@ bool is_json(const http::Request& req) {
   return v == "application/json";
 }
 
+// Metric labels come from closed sets: any other method is "other".
+std::string method_label(const std::string& m) {
+  for (const char* known : {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"})
+    if (m == known) return m;
+  return "other";
+}
+
 Result<json> parse_body(const http::Request& req) {
   if (!is_json(req)) return Error{"Content-Type must be application/json", "unsupported-media-type"};
-  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Error{"request body is not valid JSON", "request-malformed"};
+  // Strict: duplicate members, nesting deeper than 16 levels and invalid UTF-8
+  // are refused before anything looks at the request.
+  auto j = token::parse_json_object(req.body);
+  if (!j) return Error{"request body: " + j.error().message, "request-malformed"};
   return j;
 }
 
@@ -58,7 +68,7 @@ http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCa
       }
     }
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    metrics.count_request(route, req.method, resp.status);
+    metrics.count_request(route, method_label(req.method), resp.status);
     metrics.observe_request_seconds(secs);
     if (kind == Kind::attestation) {
       metrics.count_attestation(resp.status == 200 ? "ok" : "rejected", reason);
@@ -83,7 +93,7 @@ http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCa
 http::Handler get_json(const char* route, Metrics& metrics, std::function<json()> f) {
   return [route, &metrics, f = std::move(f)](const http::Request& req) {
     auto r = json_response(200, f());
-    metrics.count_request(route, req.method, r.status);
+    metrics.count_request(route, method_label(req.method), r.status);
     return r;
   };
 }
@@ -94,9 +104,10 @@ http::Router make_router(Service& service, Logger& log, Metrics& metrics) {
   http::Router r;
   r.add("GET", "/healthz", [&](const http::Request& req) {
     auto st = service.healthy();
+    if (!st) log.error("health check: database unavailable", {{"error", st.error().message}});
     http::Response resp = st ? json_response(200, json{{"status", "ok"}})
-                             : problem("unavailable", "database: " + st.error().message);
-    metrics.count_request("/healthz", req.method, resp.status);
+                             : problem("unavailable", "the database is not available (see the service log)");
+    metrics.count_request("/healthz", method_label(req.method), resp.status);
     return resp;
   });
   r.add("GET", "/metrics", [&](const http::Request&) {
@@ -125,7 +136,7 @@ http::Router make_router(Service& service, Logger& log, Metrics& metrics) {
           return service.appraise(b);
         }));
   r.set_fallback([&metrics](int status, const http::Request& req) {
-    metrics.count_request("(unmatched)", req.method, status);
+    metrics.count_request("(unmatched)", method_label(req.method), status);
     if (status == 405) return problem("method-not-allowed", req.method + " is not allowed on " + req.path);
     return problem("not-found", "no resource at " + req.path);
   });

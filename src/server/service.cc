@@ -217,7 +217,10 @@ Result<json> Service::begin_enrollment(const json& req) {
                      " (the AK must be created inside this TPM and never leave it)",
                  "ak-attributes"};
   bool cert_valid = false;
-  if (cert) {
+  if (cert && ek_trust_.anchors.empty() && config_.allow_ek_without_certificate) {
+    // No CA to check it against, and uncertified EKs are allowed: enrolled as
+    // uncertified (x-tl-ek-cert-validated false), not refused for carrying one.
+  } else if (cert) {
     std::vector<ByteView> inter(ek_trust_.intermediates.begin(), ek_trust_.intermediates.end());
     std::vector<ByteView> anchors(ek_trust_.anchors.begin(), ek_trust_.anchors.end());
     if (anchors.empty())
@@ -235,6 +238,13 @@ Result<json> Service::begin_enrollment(const json& req) {
   if (*existing && (*existing)->ek_public != ek->marshaled && !(*existing)->allow_reenroll)
     return Error{"VM '" + *vm_id + "' is enrolled with another EK; an operator must allow re-enrollment first",
                  "ek-takeover-refused"};
+  auto ek_name = ek->name();
+  if (!ek_name) return with_reason("ek-public-invalid", ek_name.take_error());
+  auto owner = repo_->vm_of_ek(*ek_name);
+  if (!owner) return with_reason("unavailable", owner.take_error());
+  if (*owner && **owner != *vm_id)
+    return Error{"this TPM's EK is already enrolled as another VM; one TPM attests for one VM", "ek-already-enrolled"};
+  maybe_prune(clock_());
   auto ak_name = ak->name();
   if (!ak_name) return with_reason("ak-public-invalid", ak_name.take_error());
   auto secret = crypto::random_secret(32);

@@ -1,4 +1,6 @@
 // tlaunchd: the trustlaunch attestation service (docs/tlaunchd.md).
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -36,15 +38,19 @@ Commands:
 Options:
 )";
 
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
-
 int fail(const std::string& m) {
   std::fprintf(stderr, "tlaunchd: %s\n", m.c_str());
   return 1;
 }
 
 int serve(const Config& c) {
+  // Block the stop signals before any thread starts (threads inherit the
+  // mask), then wait for them with sigwait: no window to miss one.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   Logger log(c.log_level);
   Metrics metrics;
   auto service = Service::open(c, log, metrics);
@@ -60,10 +66,9 @@ int serve(const Config& c) {
   (*service)->set_bound_port((*server)->port());
   log.info("listening", {{"address", c.listen_address}, {"port", (*server)->port()}, {"tls", c.tls()},
                          {"issuer", (*service)->issuer().issuer()}, {"database", c.database}});
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  while (!g_stop) pause();
-  log.info("stopping");
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log.info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   (*server)->stop();
   return 0;
 }

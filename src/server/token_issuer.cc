@@ -18,8 +18,10 @@ Result<std::string> TokenIssuer::rotate(Repository& repo, crypto::JwsAlg alg, in
   s.alg = std::string(crypto::jws_alg_name(alg));
   s.private_pkcs8_pem = std::string(pem->reveal());
   s.created_at = now;
-  if (auto st = repo.add_signing_key(s); !st) return st.take_error();
-  if (auto st = repo.retire_signing_keys_except(s.kid, now, now - lifetime - 2 * kLeewaySeconds); !st)
+  // Purge only keys retired longer ago than any configurable token lifetime:
+  // the command line may not know the running service's lifetime.
+  (void)lifetime;
+  if (auto st = repo.rotate_signing_key(s, now - kMaxLifetimeSeconds - 2 * kLeewaySeconds); !st)
     return st.take_error();
   return s.kid;
 }
@@ -72,7 +74,13 @@ Status TokenIssuer::maybe_reload() {
   }
   std::unique_lock lock(mu_);
   if (now - loaded_at_ < kReloadSeconds) return {};
-  return reload_locked(now);
+  auto st = reload_locked(now);
+  if (!st && active_) {
+    // Keep signing with the key we have; try again after the next interval.
+    loaded_at_ = now;
+    return {};
+  }
+  return st;
 }
 
 Result<std::string> TokenIssuer::issue(nlohmann::json claims) {

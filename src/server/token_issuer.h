@@ -25,6 +25,7 @@ class TokenIssuer {
  public:
   static constexpr int64_t kReloadSeconds = 10;
   static constexpr int64_t kLeewaySeconds = 300;
+  static constexpr int64_t kMaxLifetimeSeconds = 7 * 24 * 3600;  // the config's upper bound
 
   // Loads the keys; when none is active, generates one with `alg`.
   static Result<std::unique_ptr<TokenIssuer>> open(Repository& repo, crypto::JwsAlg alg, std::string issuer,

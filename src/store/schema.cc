@@ -56,9 +56,15 @@ CREATE TABLE challenge_keys (
 );
 )sql";
 
+// One TPM, one VM: an EK enrolled under one VM id cannot also speak for another.
+constexpr std::string_view kV3OneVmPerEk = R"sql(
+CREATE UNIQUE INDEX vms_ek_name ON vms (ek_name);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "initial", kV1Initial},
     Migration{2, "enrollment", kV2Enrollment},
+    Migration{3, "one-vm-per-ek", kV3OneVmPerEk},
 };
 
 }  // namespace

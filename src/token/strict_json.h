@@ -1,4 +1,5 @@
-// Private to src/token: JSON parsing that refuses what JOSE must not guess at.
+// JSON parsing that refuses what JOSE (and any security decision) must not
+// guess at; tlaunchd parses every request body with it.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -301,10 +301,12 @@ TEST_F(AttestationE2E, ReplayedEvidenceIsRefused) {
 
 TEST_F(AttestationE2E, AkFromAnotherTpmIsRefusedAndTakeoverNeedsAnOperator) {
   const std::string vm_id = "4a1b2c3d-0000-4000-8000-0000000000c1";
-  auto other = start_vm_tpm(*ca_, root_->path() / "vm-c", boot_log_path());
+  auto first = start_vm_tpm(*ca_, root_->path() / "vm-c1", boot_log_path());
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto other = start_vm_tpm(*ca_, root_->path() / "vm-c2", boot_log_path());
   ASSERT_TRUE(other.ok()) << other.error().message;
   {
-    auto a = client(*vm_a_, vm_id);
+    auto a = client(**first, vm_id);
     ASSERT_TRUE(a);
     ensure_enrolled(*a);
   }
@@ -324,11 +326,18 @@ TEST_F(AttestationE2E, AkFromAnotherTpmIsRefusedAndTakeoverNeedsAnOperator) {
   auto r = c->attest();
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->enrolled_now);
-  auto back = client(*vm_a_, vm_id);
+  auto back = client(**first, vm_id);
   ASSERT_TRUE(back);
   auto st2 = back->enroll();
   ASSERT_FALSE(st2.ok());
   EXPECT_EQ(st2.error().reason, "ek-takeover-refused");
+  // One TPM attests for one VM: VM A's vTPM cannot also enroll as this VM id,
+  // nor this VM's as VM A.
+  auto a_as_other = client(*vm_a_, "4a1b2c3d-0000-4000-8000-0000000000c9");
+  ASSERT_TRUE(a_as_other);
+  auto st3 = a_as_other->enroll();
+  ASSERT_FALSE(st3.ok());
+  EXPECT_EQ(st3.error().reason, "ek-already-enrolled");
 }
 
 TEST_F(AttestationE2E, EkCertificateFromAnUnknownCaIsRefused) {

@@ -87,6 +87,20 @@ TEST(Config, FlagsOverrideTheFileWhateverTheirOrder) {
   EXPECT_TRUE(c->allow_sha1);
 }
 
+TEST(Config, ListenTakesIpv6InBrackets) {
+  auto c = config_from_args({"--listen", "[::1]:9443"});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->listen_address, "::1");
+  EXPECT_EQ(c->port, 9443);
+  EXPECT_EQ(c->effective_issuer(), "http://[::1]:9443");
+  auto bare = config_from_args({"--listen", "::1"});
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->listen_address, "::1");
+  EXPECT_EQ(bare->port, 8443);
+  EXPECT_FALSE(config_from_args({"--listen", "[::1"}).ok());
+  EXPECT_FALSE(config_from_args({"--listen", "[::1]9443"}).ok());
+}
+
 TEST(Config, BadFlagsAreErrors) {
   EXPECT_NE(config_from_args({"--nope"}).error().message.find("unknown option --nope"), std::string::npos);
   EXPECT_NE(config_from_args({"--port"}).error().message.find("needs a value"), std::string::npos);

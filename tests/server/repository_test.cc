@@ -36,7 +36,9 @@ TEST_F(RepositoryTest, PendingEnrollmentCanBeTakenOnce) {
   p.ek_certificate = Bytes{0x30, 0x03};
   p.ek_cert_validated = true;
   ASSERT_TRUE(repo_->put_pending(p).ok());
-  EXPECT_FALSE(repo_->put_pending(p).ok());  // same id twice
+  auto other_vm = pending("vm2", 2, 2);
+  other_vm.enrollment_id = p.enrollment_id;
+  EXPECT_FALSE(repo_->put_pending(other_vm).ok());  // an id is unique across VMs
   auto t = repo_->take_pending(p.enrollment_id);
   ASSERT_TRUE(t.ok()) << t.error().message;
   ASSERT_TRUE(t->has_value());
@@ -80,6 +82,26 @@ TEST_F(RepositoryTest, SameEkMayBringANewAkButAnotherEkIsATakeover) {
   auto unknown = repo_->allow_reenroll("nope");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().reason, "vm-not-enrolled");
+}
+
+TEST_F(RepositoryTest, OneEkCannotBeEnrolledAsTwoVms) {
+  ASSERT_TRUE(repo_->complete_enrollment(pending("vm1", 1, 1), Bytes{1}, Bytes{2}, 10).ok());
+  auto second = repo_->complete_enrollment(pending("vm2", 1, 1), Bytes{1}, Bytes{2}, 20);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().reason, "ek-already-enrolled");
+  auto owner = repo_->vm_of_ek(Bytes{1});
+  ASSERT_TRUE(owner.ok() && owner->has_value());
+  EXPECT_EQ(**owner, "vm1");
+  EXPECT_FALSE(repo_->vm_of_ek(Bytes{9})->has_value());
+}
+
+TEST_F(RepositoryTest, OnlyTheNewestPendingEnrollmentOfAVmCounts) {
+  auto a = pending("vm1", 1, 1);
+  auto b = pending("vm1", 1, 2);
+  ASSERT_TRUE(repo_->put_pending(a).ok());
+  ASSERT_TRUE(repo_->put_pending(b).ok());
+  EXPECT_FALSE(repo_->take_pending(a.enrollment_id)->has_value());
+  EXPECT_TRUE(repo_->take_pending(b.enrollment_id)->has_value());
 }
 
 TEST_F(RepositoryTest, ChallengesAreSingleUseEvenUnderConcurrency) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
+#include <vector>
 
 #include "server/token_issuer.h"
 #include "support/cli_runner.h"
@@ -91,6 +93,26 @@ TEST_F(TokenIssuerTest, RotationKeepsTheOldKeyUntilItsTokensExpire) {
   keys = t->jwks()["keys"];
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(keys[0]["kid"], *new_kid);
+}
+
+// Two rotations racing (two replicas starting, two operators) leave exactly one active key.
+TEST_F(TokenIssuerTest, ConcurrentRotationsLeaveOneActiveKey) {
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 2; ++t)
+      ts.emplace_back([&] {
+        auto r = Repository::open(dir_.path() / "t.db", 1);
+        ASSERT_TRUE(r.ok());
+        auto kid = TokenIssuer::rotate(**r, crypto::JwsAlg::es256, kLifetime, now_.load());
+        EXPECT_TRUE(kid.ok()) << kid.error().message;
+      });
+    for (auto& t : ts) t.join();
+    auto keys = repo_->signing_keys();
+    ASSERT_TRUE(keys.ok());
+    int active = 0;
+    for (const auto& k : *keys) active += k.retired_at ? 0 : 1;
+    EXPECT_EQ(active, 1) << "round " << round;
+  }
 }
 
 TEST_F(TokenIssuerTest, ConfiguredAlgorithmIsUsedForTheFirstKey) {

@@ -212,7 +212,7 @@ TEST(Schema, TlaunchdV2UpgradesAV1DatabaseWithData) {
   Database db = open_ok(dir.path() / "tl.db");
   ASSERT_TRUE(migrate(db, tlaunchd_migrations().first(1)).ok());
   ASSERT_TRUE(db.exec("INSERT INTO vms (vm_id, ek_public, ek_name, enrolled_at) VALUES ('vm1', x'01', x'02', 7)").ok());
-  auto v = migrate(db, tlaunchd_migrations());
+  auto v = migrate(db, tlaunchd_migrations().first(2));
   ASSERT_TRUE(v.ok()) << v.error().message;
   EXPECT_EQ(*v, 2);
   auto st = db.prepare("SELECT enrolled_at, ek_cert_validated, ek_certificate FROM vms WHERE vm_id = 'vm1'");
@@ -226,6 +226,18 @@ TEST(Schema, TlaunchdV2UpgradesAV1DatabaseWithData) {
   EXPECT_TRUE(db.exec("INSERT INTO challenge_keys (key_id, material, created_at) VALUES (255, x'00', 1)").ok());
   EXPECT_FALSE(db.exec("INSERT INTO pending_enrollments (enrollment_id, vm_id, ek_public, ek_cert_validated, ak_public, expires_at) "
                        "VALUES ('e', 'vm1', x'01', 0, x'02', 1)").ok());  // secret_sha256 is required
+}
+
+// v3: one VM per EK, enforced by the database too.
+TEST(Schema, TlaunchdV3RefusesOneEkForTwoVms) {
+  test::TempDir dir;
+  Database db = open_ok(dir.path() / "tl.db");
+  auto v = migrate(db, tlaunchd_migrations());
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(*v, 3);
+  ASSERT_TRUE(db.exec("INSERT INTO vms (vm_id, ek_public, ek_name, enrolled_at) VALUES ('vm1', x'01', x'02', 1)").ok());
+  EXPECT_FALSE(db.exec("INSERT INTO vms (vm_id, ek_public, ek_name, enrolled_at) VALUES ('vm2', x'01', x'02', 1)").ok());
+  EXPECT_TRUE(db.exec("INSERT INTO vms (vm_id, ek_public, ek_name, enrolled_at) VALUES ('vm2', x'03', x'04', 1)").ok());
 }
 
 }  // namespace

@@ -78,7 +78,8 @@ Result<std::unique_ptr<AttestationClient>> AttestationClient::create(AgentOption
 }
 
 Result<json> AttestationClient::post(const std::string& path, const json& body) {
-  auto r = http_->post_json(path, body.dump());
+  // os-release text is the guest's: replace invalid UTF-8 instead of throwing.
+  auto r = http_->post_json(path, body.dump(-1, ' ', false, json::error_handler_t::replace));
   if (!r) return with_reason("network", with_context("POST " + options_.endpoint + path, r.take_error()));
   if (r->status != 200) return error_from_response(*r, "POST " + path);
   json j = json::parse(r->body, nullptr, false);
@@ -103,6 +104,10 @@ Status AttestationClient::enroll() {
   if (!secret) return secret.take_error();
   auto id = started->find("enrollmentId");
   if (id == started->end() || !id->is_string()) return Error{"enroll: answer lacks 'enrollmentId'", "protocol"};
+  // It goes into a URL path: only what the service issues (32 hex digits).
+  const std::string& eid = id->get_ref<const std::string&>();
+  if (eid.size() != 32 || eid.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return Error{"enroll: 'enrollmentId' is not 32 lower-case hex digits", "protocol"};
   auto recovered = tpm_->activate_credential(*blob, *secret);
   if (!recovered) return with_reason("tpm", with_context("TPM2_ActivateCredential", recovered.take_error()));
   auto done = post("/enroll/" + id->get<std::string>() + "/activate",
@@ -154,14 +159,8 @@ Result<json> AttestationClient::collect_evidence(ByteView nonce) {
   r.signature = rk->signature;
   r.policy_pcrs = rk->policy_pcrs;
   e.runtime_key = std::move(r);
-  // Kept for Secure Key Release: TPM-wrapped, useless outside this TPM.
-  std::error_code ec;
-  std::filesystem::create_directories(options_.state_dir, ec);
-  const Bytes blob = tpm::encode_runtime_key_blob(rk->blob);
-  if (auto st = write_file_atomically(options_.state_dir / "runtime-key.bin",
-                                      std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()), 0600);
-      !st)
-    return st.take_error();
+  // Saved for Secure Key Release once a token names this key (attest()).
+  pending_key_blob_ = tpm::encode_runtime_key_blob(rk->blob);
   auto os = load_os_release(options_.os_release);
   if (os) {
     e.os.type = "Linux";
@@ -192,6 +191,19 @@ Result<AttestResult> AttestationClient::attest() {
       if (t == r->end() || !t->is_string()) return Error{"attest: answer lacks 'token'", "protocol"};
       out.token = t->get<std::string>();
       out.expires_at = token_exp(out.token);
+      // The key in this token's x-ms-runtime: kept for key release, TPM-wrapped
+      // (useless outside this TPM). Written only now, so a failed attempt never
+      // replaces the key the last valid token names.
+      if (pending_key_blob_) {
+        std::error_code ec;
+        std::filesystem::create_directories(options_.state_dir, ec);
+        const Bytes& blob = *pending_key_blob_;
+        if (auto st = write_file_atomically(options_.state_dir / "runtime-key.bin",
+                                            std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()),
+                                            0600);
+            !st)
+          return st.take_error();
+      }
       return out;
     }
     // Not enrolled, or enrolled with another AK (a TPM cleared, an AK recreated): enroll once and retry.

@@ -66,6 +66,7 @@ class AttestationClient {
   // when the PCRs its policy binds still hold the same values, else a new one.
   Result<tpm::RuntimeKey> runtime_key_for(ByteView nonce);
   std::optional<tpm::RuntimeKey> runtime_key_;  // as created (with its policy PCR values)
+  std::optional<Bytes> pending_key_blob_;        // of the last evidence; saved once a token names it
 
   AgentOptions options_;
   std::unique_ptr<tpm::Tpm> tpm_;

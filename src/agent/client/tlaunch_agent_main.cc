@@ -215,7 +215,7 @@ int run_loop(Cli& c) {
       status.last_error = LastError{now, r.error().reason, r.error().message};
       status.consecutive_failures = schedule.consecutive_failures();
       std::fprintf(stderr, "tlaunch-agent: attestation failed: %s\n", describe(r.error()).c_str());
-      if (r.error().reason == "tpm") client.reset();  // reconnect next time
+      if (r.error().reason.rfind("tpm", 0) == 0) client.reset();  // any TPM failure: reconnect next time
     }
     status.next_attempt = next;
     if (auto st = write_status(status_path, status); !st)
