@@ -331,8 +331,12 @@ TEST_F(AttestationE2E, AkFromAnotherTpmIsRefusedAndTakeoverNeedsAnOperator) {
   auto st2 = back->enroll();
   ASSERT_FALSE(st2.ok());
   EXPECT_EQ(st2.error().reason, "ek-takeover-refused");
-  // One TPM attests for one VM: VM A's vTPM cannot also enroll as this VM id,
-  // nor this VM's as VM A.
+  // One TPM attests for one VM: VM A's vTPM cannot also enroll as another VM id.
+  {
+    auto a = client(*vm_a_, kVmA);
+    ASSERT_TRUE(a);
+    ensure_enrolled(*a);
+  }
   auto a_as_other = client(*vm_a_, "4a1b2c3d-0000-4000-8000-0000000000c9");
   ASSERT_TRUE(a_as_other);
   auto st3 = a_as_other->enroll();
@@ -590,6 +594,20 @@ TEST_F(AttestationE2E, DiscoveryHealthAndMetricsAreServed) {
   auto junk = (*hc)->post_json("/attest", "{\"version\":1");
   ASSERT_TRUE(junk.ok());
   expect_problem(*junk, 400, "request-malformed");
+  // Hostile bodies are refused before anything reads them: deep nesting
+  // (a stack-overflow attempt), duplicate members, invalid UTF-8.
+  std::string deep = "{\"clientPayload\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto nested = (*hc)->post_json("/attest", deep);
+  ASSERT_TRUE(nested.ok());
+  expect_problem(*nested, 400, "request-malformed");
+  auto dup = (*hc)->post_json("/challenge", "{\"vmId\":\"a\",\"vmId\":\"b\"}");
+  ASSERT_TRUE(dup.ok());
+  expect_problem(*dup, 400, "request-malformed");
+  auto bad_utf8 = (*hc)->post_json("/challenge", "{\"vmId\":\"\xff\xfe\"}");
+  ASSERT_TRUE(bad_utf8.ok());
+  expect_problem(*bad_utf8, 400, "request-malformed");
+  // The server is still there.
+  EXPECT_EQ((*hc)->get("/healthz")->status, 200);
 }
 
 }  // namespace
