@@ -3,13 +3,15 @@
 # a real vTPM (swtpm provisioned with an EK certificate by a local CA, the
 # recorded Secure Boot log replayed into its PCRs), tlaunchd on 127.0.0.1,
 # and attest-load driving POST /attest with many simulated agents.
-#   bench/attest_load.sh [BUILD_DIR] [REQUESTS] [CONNECTIONS]
+#   bench/attest_load.sh [BUILD_DIR] [REQUESTS] [CONNECTIONS] [RATE]
+# RATE > 0: open loop at RATE requests/s (latency counted from when each was due).
 # Loopback only; bounded by REQUESTS and 60 s.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/release}
 requests=${2:-20000}
 connections=${3:-64}
+rate=${4:-0}
 shared=${TL_SHARED_DIR:-$root/../shared}
 log=$shared/vectors/ovmf-secureboot/eventlog_sb_debian_chain.bin
 work=$(mktemp -d /tmp/tl-attest-load-XXXXXX)
@@ -75,4 +77,4 @@ done
 echo "attest-load: $requests attestations over $connections connections (evidence is made first)" >&2
 TSS2_LOG=all+NONE "$build/attest-load" --endpoint "http://127.0.0.1:$svc_port" \
   --tcti "swtpm:host=127.0.0.1,port=$port" --eventlog "$log" \
-  --requests "$requests" --connections "$connections" --seconds 60
+  --requests "$requests" --connections "$connections" --seconds 60 --rate "$rate"
