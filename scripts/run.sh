@@ -20,6 +20,7 @@ if [ $# -gt 0 ]; then
   exec build/tlaunch "$@"
 fi
 
+source scripts/vtpm.sh
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say "building tlaunch, tlaunchd and tlaunch-agent"
 cmake --build build --target tlaunch tlaunchd tlaunch-agent
@@ -33,52 +34,19 @@ say "the boot to attest: a real Secure Boot VM's event log"
 build/tlaunch eventlog inspect "$log" | sed -n '1,2p;/^Secure Boot/p;/^Boot applications/,/^$/p'
 
 say "provisioning a vTPM with an EK certificate from a local vTPM CA (swtpm_setup)"
-mkdir -p "$work/ca" "$work/vtpm"
-printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' \
-  "$work/ca" "$work/ca/signkey.pem" "$work/ca/issuercert.pem" "$work/ca/certserial" >"$work/localca.conf"
-printf 'create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = %s\ncreate_certs_tool_options = /etc/swtpm-localca.options\nactive_pcr_banks = sha256\n' \
-  "$work/localca.conf" >"$work/setup.conf"
-swtpm_setup --tpm2 --tpmstate "$work/vtpm" --create-ek-cert --config "$work/setup.conf" >"$work/setup.log" 2>&1 ||
-  { cat "$work/setup.log" >&2; exit 1; }
-for attempt in 1 2 3 4 5; do
-  port=$(( 20000 + RANDOM % 20000 ))
-  swtpm socket --tpm2 --tpmstate dir="$work/vtpm" --server type=tcp,port=$port,bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear &
-  tpm_pid=$!
-  export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
-  for _ in $(seq 50); do tpm2_pcrread sha256:0 >/dev/null 2>&1 && break 2; kill -0 $tpm_pid 2>/dev/null || break; sleep 0.1; done
-  kill $tpm_pid 2>/dev/null || true
-done
-echo "vTPM listening on 127.0.0.1:$port; EK certificate issued by $(openssl x509 -in "$work/ca/issuercert.pem" -noout -subject)"
+vtpm_provision "$work"
+vtpm_start "$work"
+echo "vTPM on ${TPM2TOOLS_TCTI#swtpm:}; EK certificate issued by $(openssl x509 -in "$work/ca/issuercert.pem" -noout -subject)"
 
 say "replaying the recorded boot into the vTPM's PCRs"
-python3 - "$log" <<'PY' | while read -r spec; do tpm2_pcrextend "$spec"; done
-import struct, sys
-d = open(sys.argv[1], "rb").read()
-off = 32 + struct.unpack_from("<I", d, 28)[0]  # skip the SHA-1 format header event
-while off < len(d):
-    pcr, typ, count = struct.unpack_from("<III", d, off); off += 12
-    digests = {}
-    for _ in range(count):
-        alg = struct.unpack_from("<H", d, off)[0]; off += 2
-        size = {0x4: 20, 0xB: 32, 0xC: 48, 0xD: 64, 0x12: 32}[alg]
-        digests[alg] = d[off:off + size].hex(); off += size
-    off += 4 + struct.unpack_from("<I", d, off)[0]
-    if typ != 3 and 0xB in digests:  # EV_NO_ACTION is never extended
-        print(f"{pcr}:sha256={digests[0xB]}")
-PY
+vtpm_replay "$log"
 tpm2_pcrread sha256:0,4,7
 
 say "starting tlaunchd on 127.0.0.1 (SQLite in $work, trusting the vTPM CA)"
 build/tlaunchd serve --port 0 --db "$work/tlaunchd.db" \
   --ek-ca "$work/ca/swtpm-localca-rootca-cert.pem" --ek-ca "$work/ca/issuercert.pem" 2>"$work/tlaunchd.log" &
 svc_pid=$!
-for _ in $(seq 100); do
-  svc_port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$work/tlaunchd.log" | head -1)
-  [ -n "$svc_port" ] && break
-  sleep 0.1
-done
-[ -n "${svc_port:-}" ] || { cat "$work/tlaunchd.log" >&2; exit 1; }
+svc_port=$(tlaunchd_port "$work/tlaunchd.log")
 url=http://127.0.0.1:$svc_port
 echo "tlaunchd at $url"
 
