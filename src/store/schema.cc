@@ -61,10 +61,37 @@ constexpr std::string_view kV3OneVmPerEk = R"sql(
 CREATE UNIQUE INDEX vms_ek_name ON vms (ek_name);
 )sql";
 
+// Issue 4: the fleet monitor (src/fleet, docs/fleet-api.md). Owned by src/fleet.
+constexpr std::string_view kV4Fleet = R"sql(
+CREATE TABLE fleet_vms (
+  name TEXT PRIMARY KEY
+);
+)sql";
+
+// Issue 4: webhook deliveries of alert events (src/fleet/webhooks.h).
+constexpr std::string_view kV5Webhooks = R"sql(
+CREATE TABLE webhook_deliveries (
+  id INTEGER PRIMARY KEY
+);
+)sql";
+
+// Issue 4: API tokens, stored as SHA-256 only (docs/fleet-api.md "Authentication").
+constexpr std::string_view kV6ApiTokens = R"sql(
+CREATE TABLE api_tokens (
+  token_sha256 BLOB PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  role         TEXT NOT NULL CHECK (role IN ('admin')),
+  created_at   INTEGER NOT NULL
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "initial", kV1Initial},
     Migration{2, "enrollment", kV2Enrollment},
     Migration{3, "one-vm-per-ek", kV3OneVmPerEk},
+    Migration{4, "fleet", kV4Fleet},
+    Migration{5, "webhooks", kV5Webhooks},
+    Migration{6, "api-tokens", kV6ApiTokens},
 };
 
 }  // namespace

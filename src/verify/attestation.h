@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "common/result.h"
 #include "crypto/digest.h"
 #include "eventlog/facts.h"
+#include "policy/baseline.h"
 #include "tpm/public_area.h"
 #include "tpm/verified_quote.h"
 #include "verify/evidence.h"
@@ -58,6 +60,16 @@ struct AppraisalPolicy {
   std::vector<uint32_t> required_pcrs{0, 1, 2, 3, 4, 5, 6, 7};
   bool require_runtime_key = true;
   SecureBootReference secure_boot = default_secure_boot_reference();
+  // The trusted baseline of the VM's group; null = no comparison
+  // (VerifiedAttestation::baseline_match() is then nullopt).
+  std::shared_ptr<const policy::Baseline> baseline;
+};
+
+// What the agent says that no measurement vouches for (docs/claims.md marks
+// the claims made from it as self-reported).
+struct SelfReported {
+  OsInfo os;
+  KernelModuleReport kernel_modules;
 };
 
 // The runtime key, after its TPM2_Certify by the trusted AK checked out.
@@ -83,6 +95,11 @@ class VerifiedAttestation {
   const std::optional<VerifiedRuntimeKey>& runtime_key() const { return runtime_key_; }
   // MAA Trusted Launch vocabulary + trustlaunch's "x-tl-*" claims (docs/claims.md).
   const nlohmann::json& claims() const { return claims_; }
+  // The verified log's SHA-256 measurements (for baselines).
+  const policy::VerifiedMeasurements& measurements() const { return *measurements_; }
+  // The comparison with AppraisalPolicy::baseline, when one was given.
+  const std::optional<policy::BaselineMatch>& baseline_match() const { return baseline_match_; }
+  const SelfReported& self_reported() const { return self_reported_; }
  private:
   VerifiedAttestation() = default;
   friend struct AttestationBuilder;
@@ -91,6 +108,9 @@ class VerifiedAttestation {
   std::optional<eventlog::VerifiedBootFacts> facts_;
   std::optional<VerifiedRuntimeKey> runtime_key_;
   nlohmann::json claims_;
+  std::optional<policy::VerifiedMeasurements> measurements_;
+  std::optional<policy::BaselineMatch> baseline_match_;
+  SelfReported self_reported_;
 };
 
 // Runs the whole pipeline. expected_nonce is the challenge the caller checked

@@ -35,8 +35,26 @@ struct OsInfo {
   std::string distro;  // os-release NAME, e.g. "Debian GNU/Linux"
   uint32_t version_major = 0;
   uint32_t version_minor = 0;
+  std::string kernel_release;  // "kernelRelease": uname -r ("" = not reported)
 
   friend bool operator==(const OsInfo&, const OsInfo&) = default;
+};
+
+// What the agent found about kernel modules that failed or skipped signature
+// validation (docs/evidence.md "kernelModules"). Self-reported.
+struct KernelModuleReport {
+  bool reported = false;  // the member was present
+  uint64_t taint = 0;     // /proc/sys/kernel/tainted
+  // Loaded although unsigned or badly signed (kernel log "module verification
+  // failed", taint flag E), by module name.
+  std::vector<std::string> unsigned_modules;
+  // Refused by the kernel ("Loading of unsigned module is rejected",
+  // "module … Key was rejected by service", lockdown), by module name.
+  std::vector<std::string> rejected_modules;
+  // IMA measurements of modules whose appraisal failed, when IMA is active.
+  std::vector<std::string> ima_failures;
+
+  friend bool operator==(const KernelModuleReport&, const KernelModuleReport&) = default;
 };
 
 struct Evidence {
@@ -51,6 +69,7 @@ struct Evidence {
   std::optional<RuntimeKeyEvidence> runtime_key;
   nlohmann::json client_payload = nlohmann::json::object();  // any JSON object, kept verbatim
   OsInfo os;
+  KernelModuleReport kernel_modules;  // "kernelModules"
 
   friend bool operator==(const Evidence&, const Evidence&) = default;
 };

@@ -219,7 +219,7 @@ class AttestationSwtpm : public ::testing::Test {
       Certify c = certify("rk", "ak");
       e.runtime_key = RuntimeKeyEvidence{tpmt("rk"), c.attest, c.signature, {0, 1, 2, 3, 4, 5, 6, 7}};
       e.client_payload = {{"purpose", "test"}};
-      e.os = OsInfo{"Linux", "Debian GNU/Linux", 12, 0};
+      e.os = OsInfo{"Linux", "Debian GNU/Linux", 12, 0, ""};
       good_ = e;
     }
     return *good_;

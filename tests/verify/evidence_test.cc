@@ -31,7 +31,7 @@ Evidence sample() {
   e.ak_public = Bytes{0x00, 0x01, 0x00, 0x0b};
   e.runtime_key = RuntimeKeyEvidence{Bytes{1, 2, 3}, Bytes{4, 5, 6, 7}, Bytes{8, 9}, {0, 1, 7}};
   e.client_payload = json{{"nonce", "abc"}, {"n", {1, 2, {{"deep", true}}}}};
-  e.os = OsInfo{"Linux", "Debian GNU/Linux", 12, 0};
+  e.os = OsInfo{"Linux", "Debian GNU/Linux", 12, 0, ""};
   return e;
 }
 
