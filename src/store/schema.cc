@@ -68,8 +68,16 @@ CREATE TABLE fleet_vms (
 );
 )sql";
 
-// Issue 4: webhook deliveries of alert events (src/fleet/webhooks.h).
+// Issue 4: alert events (written by src/fleet in the transaction that opens or
+// resolves an alert) and their webhook deliveries (src/fleet/webhooks.h).
 constexpr std::string_view kV5Webhooks = R"sql(
+CREATE TABLE alert_events (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at INTEGER NOT NULL,
+  event      TEXT NOT NULL CHECK (event IN ('alert.opened', 'alert.resolved')),
+  alert_id   INTEGER NOT NULL,
+  body       TEXT NOT NULL
+);
 CREATE TABLE webhook_deliveries (
   id INTEGER PRIMARY KEY
 );
