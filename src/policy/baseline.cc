@@ -1,1 +1,0 @@
-#include "policy/baseline.h"
