@@ -19,13 +19,18 @@ namespace tl::verify {
 struct AttestationBuilder {
   static VerifiedAttestation build(std::string vm_id, tpm::VerifiedQuote quote,
                                    eventlog::VerifiedBootFacts facts,
-                                   std::optional<VerifiedRuntimeKey> runtime_key, nlohmann::json claims) {
+                                   std::optional<VerifiedRuntimeKey> runtime_key, nlohmann::json claims,
+                                   policy::VerifiedMeasurements measurements,
+                                   std::optional<policy::BaselineMatch> baseline_match, SelfReported self_reported) {
     VerifiedAttestation a;
     a.vm_id_ = std::move(vm_id);
     a.quote_.emplace(std::move(quote));
     a.facts_.emplace(std::move(facts));
     a.runtime_key_ = std::move(runtime_key);
     a.claims_ = std::move(claims);
+    a.measurements_.emplace(std::move(measurements));
+    a.baseline_match_ = std::move(baseline_match);
+    a.self_reported_ = std::move(self_reported);
     return a;
   }
 };
@@ -192,6 +197,12 @@ Result<VerifiedAttestation> verify_attestation(const Evidence& evidence, const E
   eventlog::VerifiedBootFacts facts = eventlog::facts(*vlog);
   if (auto s = check_problems(facts.get()); !s) return s.take_error();
 
+  // Boot integrity (docs/baselines.md): a deviation is reported, not a
+  // rejection; the fleet monitor decides what it means for the VM's health.
+  policy::VerifiedMeasurements measurements = policy::measure(*vlog);
+  std::optional<policy::BaselineMatch> baseline_match;
+  if (policy.baseline) baseline_match = policy::compare(measurements, *policy.baseline);
+
   std::optional<VerifiedRuntimeKey> runtime_key;
   if (evidence.runtime_key) {
     auto rk = detail::verify_runtime_key(*evidence.runtime_key, *ak, *ak_key, expected_nonce, *quote);
@@ -205,7 +216,8 @@ Result<VerifiedAttestation> verify_attestation(const Evidence& evidence, const E
   nlohmann::json claims = detail::make_claims(detail::ClaimInputs{
       identity, *quote, facts, runtime_key, policy.secure_boot, evidence.os, evidence.client_payload});
   return AttestationBuilder::build(identity.vm_id, std::move(*quote), std::move(facts), std::move(runtime_key),
-                                   std::move(claims));
+                                   std::move(claims), std::move(measurements), std::move(baseline_match),
+                                   SelfReported{evidence.os, evidence.kernel_modules});
 }
 
 }  // namespace tl::verify
