@@ -1,4 +1,5 @@
-// tlaunch: the trustlaunch command line (offline tools for now).
+// tlaunch: the trustlaunch command line: offline tools, and fleet commands
+// over tlaunchd's REST API.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -19,14 +20,71 @@ constexpr const char* kUsage =
     "               [--pcrs FILE] [--require SPEC] [--json]\n"
     "      Verify a TPM2_Quote (TPMS_ATTEST + TPMT_SIGNATURE) under an AK.\n"
     "\n"
+    "Fleet (tlaunchd's REST API):\n"
+    "  vm register NAME --vm-id ID --group G [--resource-id ID] [--security-type T]\n"
+    "              [--secure-boot on|off] [--vtpm on|off] [--agent installed|absent]\n"
+    "              [--power-state Running|Stopped]\n"
+    "  vm list [--group G] [--health Healthy|Unhealthy|Unknown|Pending]\n"
+    "  vm show NAME\n"
+    "  vm update NAME [--group G] [--secure-boot on|off] [--vtpm on|off] [--agent …]\n"
+    "            [--power-state …] [--rebind-tpm]\n"
+    "  vm delete NAME\n"
+    "      The VM inventory and each VM's attestation status.\n"
+    "  baseline create GROUP --from-eventlog FILE [--variant NAME] [--pcrs LIST] [--add-variant]\n"
+    "  baseline list\n"
+    "  baseline show GROUP [--version N]\n"
+    "  baseline learn GROUP on|off\n"
+    "      Trusted baselines of VM groups.\n"
+    "  alert list [--all|--resolved] [--vm NAME] [--severity S]\n"
+    "  alert suppress [--group G] [--vm NAME] [--kind KIND] --reason TEXT\n"
+    "  alert suppressions\n"
+    "  alert unsuppress ID\n"
+    "      Alerts and the rules that silence them.\n"
+    "  recommendation list [--kind KIND]\n"
+    "  status\n"
+    "      Fleet summary: VMs by health, open alerts, recommendations.\n"
+    "  Every fleet command takes --server URL ($TLAUNCH_SERVER, default\n"
+    "  https://127.0.0.1:8443), --token-file FILE ($TLAUNCH_TOKEN_FILE: tlaunchd's admin\n"
+    "  token), --cacert FILE ($TLAUNCH_CACERT) and --json.\n"
+    "\n"
     "Run 'tlaunch <command> <subcommand> --help' for details.\n"
-    "Exit status: 0 ok, 1 verification failed, 2 malformed input or usage error.\n";
+    "Exit status: 0 ok; 1 a verification failed, the server refused, or the VM or\n"
+    "fleet is not healthy; 2 malformed input, usage error, or the server cannot be reached.\n";
+
+using Command = int (*)(const tl::cli::Args&);
+
+struct Entry {
+  const char* group;
+  const char* sub;  // nullptr: the group is the whole command ("status")
+  Command run;
+};
+
+constexpr Entry kCommands[] = {
+    {"eventlog", "inspect", tl::cli::eventlog_inspect},
+    {"quote", "verify", tl::cli::quote_verify},
+    {"vm", "register", tl::cli::vm_register},
+    {"vm", "list", tl::cli::vm_list},
+    {"vm", "show", tl::cli::vm_show},
+    {"vm", "update", tl::cli::vm_update},
+    {"vm", "delete", tl::cli::vm_delete},
+    {"baseline", "create", tl::cli::baseline_create},
+    {"baseline", "list", tl::cli::baseline_list},
+    {"baseline", "show", tl::cli::baseline_show},
+    {"baseline", "learn", tl::cli::baseline_learn},
+    {"alert", "list", tl::cli::alert_list},
+    {"alert", "suppress", tl::cli::alert_suppress},
+    {"alert", "suppressions", tl::cli::alert_suppressions},
+    {"alert", "unsuppress", tl::cli::alert_unsuppress},
+    {"recommendation", "list", tl::cli::recommendation_list},
+    {"status", nullptr, tl::cli::fleet_status},
+};
+
+bool is_help(const char* a) { return std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
-      std::strcmp(argv[1], "help") == 0) {
+  if (argc < 2 || is_help(argv[1]) || std::strcmp(argv[1], "help") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? tl::cli::kExitBadInput : tl::cli::kExitOk;
   }
@@ -35,11 +93,24 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string group = argv[1];
+  bool known_group = false;
+  for (const Entry& e : kCommands) {
+    if (group != e.group) continue;
+    known_group = true;
+    if (e.sub == nullptr) return e.run(tl::cli::Args(argv + 2, argv + argc));
+    if (argc > 2 && std::strcmp(argv[2], e.sub) == 0) return e.run(tl::cli::Args(argv + 3, argv + argc));
+  }
+  // "tlaunch vm --help" asks which subcommands there are.
+  if (known_group && argc > 2 && is_help(argv[2])) {
+    std::fputs(kUsage, stdout);
+    return tl::cli::kExitOk;
+  }
   const std::string sub = argc > 2 ? argv[2] : "";
-  tl::cli::Args rest(argv + (argc > 2 ? 3 : 2), argv + argc);
-  if (group == "eventlog" && sub == "inspect") return tl::cli::eventlog_inspect(rest);
-  if (group == "quote" && sub == "verify") return tl::cli::quote_verify(rest);
-  std::fprintf(stderr, "tlaunch: unknown command '%s%s%s'\n\n%s", group.c_str(),
-               sub.empty() ? "" : " ", sub.c_str(), kUsage);
+  if (known_group && sub.empty()) {
+    std::fprintf(stderr, "tlaunch: '%s' needs a subcommand\n\n%s", group.c_str(), kUsage);
+  } else {
+    std::fprintf(stderr, "tlaunch: unknown command '%s%s%s'\n\n%s", group.c_str(), sub.empty() ? "" : " ",
+                 sub.c_str(), kUsage);
+  }
   return tl::cli::kExitBadInput;
 }

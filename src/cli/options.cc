@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 namespace tl::cli {
 
@@ -46,7 +45,14 @@ Result<ParsedOptions> parse_options(const Args& args, const OptionSpec& spec) {
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{"cannot open " + path + ": " + std::strerror(errno)};
-  std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // istream::read, not istreambuf_iterator: libstdc++'s filebuf throws on a
+  // read error (a directory opens but cannot be read), and only the stream
+  // functions turn that into badbit.
+  std::vector<uint8_t> data;
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    data.insert(data.end(), chunk, chunk + in.gcount());
+  }
   if (in.bad()) return Error{"cannot read " + path + ": " + std::strerror(errno)};
   return data;
 }
