@@ -26,6 +26,8 @@ constexpr std::string_view kTemplates[] = {
     R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","runtimeKey":@,"os":{"type":"Linux","distro":"Debian GNU/Linux","versionMajor":12,"versionMinor":0}})",
     R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","runtimeKey":{"public":"AAEC","certifyInfo":"AAEC","signature":"AAEC","policyPcrs":@},"clientPayload":@,"akPublic":"AAEC","os":{"type":"Linux","distro":"Debian GNU/Linux","versionMajor":12,"versionMinor":0}})",
     R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","os":@})",
+    R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","os":{"type":"Linux","distro":"Debian GNU/Linux","versionMajor":12,"versionMinor":0,"kernelRelease":@},"kernelModules":@})",
+    R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","os":{"type":"Linux","distro":"Debian GNU/Linux","versionMajor":12,"versionMinor":0},"kernelModules":{"taint":@,"unsigned":@,"rejected":["a"],"imaFailures":[]}})",
 };
 
 }  // namespace

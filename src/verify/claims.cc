@@ -1,6 +1,7 @@
 // Step 7 of the pipeline: the claims body (docs/claims.md documents every claim).
-// Everything except the OS fields and the client payload comes from verified
-// state: the VerifiedQuote, the VerifiedBootFacts and the enrolled identity.
+// Everything except the OS fields, the kernel module report and the client
+// payload comes from verified state: the VerifiedQuote, the VerifiedBootFacts
+// and the enrolled identity.
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -102,6 +103,19 @@ nlohmann::json optional_string(const std::optional<std::string>& s) {
   return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
 }
 
+// Self-reported claims appear only when the agent reported them: an absent
+// claim says "old agent", which null or an empty report would hide.
+void add_self_reported_kernel_claims(const ClaimInputs& in, nlohmann::json& claims) {
+  if (!in.os.kernel_release.empty()) claims["x-tl-kernel-release"] = in.os.kernel_release;
+  if (in.kernel_modules && in.kernel_modules->reported) {
+    const KernelModuleReport& km = *in.kernel_modules;
+    claims["x-tl-kernel-modules"] = {{"taint", km.taint},
+                                     {"unsigned", km.unsigned_modules},
+                                     {"rejected", km.rejected_modules},
+                                     {"imaFailures", km.ima_failures}};
+  }
+}
+
 }  // namespace
 
 bool kernel_debug_enabled(const std::optional<std::string>& cmdline) {
@@ -150,7 +164,7 @@ nlohmann::json make_claims(const ClaimInputs& in) {
   if (in.runtime_key) keys.push_back(in.runtime_key->jwk());
 
   const bool db_ok = only_reference_certs(f.secure_boot.db, db_ref);
-  return {
+  nlohmann::json claims = {
       {"x-ms-ver", "1.0"},
       {"x-ms-attestation-type", "azurevm"},
       {"secureboot", f.secure_boot.state == eventlog::SecureBootState::enabled},
@@ -176,6 +190,8 @@ nlohmann::json make_claims(const ClaimInputs& in) {
       {"x-tl-sbat-level", optional_string(f.secure_boot.sbat_level)},
       {"x-tl-secureboot-authorities", authorities},
   };
+  add_self_reported_kernel_claims(in, claims);
+  return claims;
 }
 
 }  // namespace detail

@@ -23,6 +23,12 @@ constexpr size_t kMaxSignature = 1024;    // TPMT_SIGNATURE (RSA-4096: 518 bytes
 constexpr size_t kMaxPublic = 1024;       // TPMT_PUBLIC (RSA-4096 with policy: ~600)
 constexpr size_t kMaxVmId = 128;
 constexpr size_t kMaxOsString = 128;
+// uname's release is at most 64 bytes (__NEW_UTS_LEN); the margin costs nothing.
+constexpr size_t kMaxKernelRelease = 256;
+// Module names as the kernel spells them (MODULE_NAME_LEN is 56 on 64-bit):
+// a longer or stranger name did not come from a kernel log.
+constexpr size_t kMaxModuleName = 64;
+constexpr size_t kMaxModuleList = 256;
 
 Error malformed(const std::string& path, const std::string& what) {
   return Error{path + ": " + what, kMalformed};
@@ -221,7 +227,7 @@ Result<OsInfo> decode_os(const json& parent) {
   auto obj = object_at(parent, "", "os");
   if (!obj) return obj.take_error();
   const json& os = **obj;
-  if (auto s = check_members(os, "os", {"type", "distro", "versionMajor", "versionMinor"}); !s) {
+  if (auto s = check_members(os, "os", {"type", "distro", "versionMajor", "versionMinor"}, {"kernelRelease"}); !s) {
     return s.take_error();
   }
   OsInfo out;
@@ -238,6 +244,73 @@ Result<OsInfo> decode_os(const json& parent) {
   auto minor = u32_at(os, "os", "versionMinor");
   if (!minor) return minor.take_error();
   out.version_minor = *minor;
+  // Optional: agents before kernel module reporting do not send it. Present
+  // means non-empty, so "" is the one spelling of "not reported".
+  if (os.contains("kernelRelease")) {
+    auto release = string_at(os, "os", "kernelRelease", kMaxKernelRelease, true);
+    if (!release) return release.take_error();
+    out.kernel_release = std::move(*release);
+  }
+  return out;
+}
+
+bool module_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '-';
+}
+
+// An array of distinct module names ([A-Za-z0-9_.-]{1,64}), at most 256.
+Result<std::vector<std::string>> module_names_at(const json& parent, const std::string& path, const char* member) {
+  const json& list = parent.at(member);
+  const std::string p = join(path, member);
+  if (!list.is_array()) return wrong_type(p, "array", list);
+  if (list.size() > kMaxModuleList) {
+    return malformed(p, std::to_string(list.size()) + " entries, over the limit of " + std::to_string(kMaxModuleList));
+  }
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string ip = p + "[" + std::to_string(i) + "]";
+    const json& name = list[i];
+    if (!name.is_string()) return wrong_type(ip, "string", name);
+    const auto& s = name.get_ref<const std::string&>();
+    if (s.empty() || s.size() > kMaxModuleName) {
+      return malformed(ip, "module name of " + std::to_string(s.size()) + " bytes (1-" +
+                               std::to_string(kMaxModuleName) + ")");
+    }
+    for (size_t c = 0; c < s.size(); ++c) {
+      if (!module_name_char(s[c])) {
+        return malformed(ip, "character " + std::to_string(c) + " is not one of A-Z a-z 0-9 _ . -");
+      }
+    }
+    // A repeat would make the same report spellable two ways.
+    if (!seen.insert(s).second) return malformed(ip, "module \"" + s + "\" is listed twice");
+    out.push_back(s);
+  }
+  return out;
+}
+
+Result<KernelModuleReport> decode_kernel_modules(const json& parent) {
+  auto obj = object_at(parent, "", "kernelModules");
+  if (!obj) return obj.take_error();
+  const json& km = **obj;
+  const std::string p = "kernelModules";
+  if (auto s = check_members(km, p, {"taint", "unsigned", "rejected", "imaFailures"}); !s) return s.take_error();
+  KernelModuleReport out;
+  out.reported = true;
+  const json& taint = km.at("taint");
+  if (!taint.is_number_integer()) return wrong_type(p + ".taint", "integer", taint);
+  if (!taint.is_number_unsigned() && taint.get<int64_t>() < 0) return malformed(p + ".taint", "negative");
+  out.taint = taint.get<uint64_t>();
+  auto unsigned_modules = module_names_at(km, p, "unsigned");
+  if (!unsigned_modules) return unsigned_modules.take_error();
+  out.unsigned_modules = std::move(*unsigned_modules);
+  auto rejected = module_names_at(km, p, "rejected");
+  if (!rejected) return rejected.take_error();
+  out.rejected_modules = std::move(*rejected);
+  auto ima = module_names_at(km, p, "imaFailures");
+  if (!ima) return ima.take_error();
+  out.ima_failures = std::move(*ima);
   return out;
 }
 
@@ -246,7 +319,7 @@ Result<OsInfo> decode_os(const json& parent) {
 Result<Evidence> decode_evidence(const json& j, const EvidenceLimits& limits) {
   if (!j.is_object()) return malformed("(document)", std::string("expected object, got ") + kind(j));
   if (auto s = check_members(j, "", {"version", "vmId", "nonce", "quote", "pcrs", "eventLog", "os"},
-                             {"akPublic", "runtimeKey", "clientPayload"});
+                             {"akPublic", "runtimeKey", "clientPayload", "kernelModules"});
       !s) {
     return s.take_error();
   }
@@ -305,6 +378,11 @@ Result<Evidence> decode_evidence(const json& j, const EvidenceLimits& limits) {
   auto os = decode_os(j);
   if (!os) return os.take_error();
   e.os = std::move(*os);
+  if (j.contains("kernelModules")) {
+    auto km = decode_kernel_modules(j);
+    if (!km) return km.take_error();
+    e.kernel_modules = std::move(*km);
+  }
   return e;
 }
 
@@ -371,6 +449,13 @@ json encode_evidence(const Evidence& e) {
              {"distro", e.os.distro},
              {"versionMajor", e.os.version_major},
              {"versionMinor", e.os.version_minor}};
+  if (!e.os.kernel_release.empty()) j["os"]["kernelRelease"] = e.os.kernel_release;
+  if (e.kernel_modules.reported) {
+    j["kernelModules"] = {{"taint", e.kernel_modules.taint},
+                          {"unsigned", e.kernel_modules.unsigned_modules},
+                          {"rejected", e.kernel_modules.rejected_modules},
+                          {"imaFailures", e.kernel_modules.ima_failures}};
+  }
   return j;
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "token/base64url.h"
@@ -31,7 +32,12 @@ Evidence sample() {
   e.ak_public = Bytes{0x00, 0x01, 0x00, 0x0b};
   e.runtime_key = RuntimeKeyEvidence{Bytes{1, 2, 3}, Bytes{4, 5, 6, 7}, Bytes{8, 9}, {0, 1, 7}};
   e.client_payload = json{{"nonce", "abc"}, {"n", {1, 2, {{"deep", true}}}}};
-  e.os = OsInfo{"Linux", "Debian GNU/Linux", 12, 0, ""};
+  e.os = OsInfo{"Linux", "Debian GNU/Linux", 12, 0, "6.1.0-28-amd64"};
+  e.kernel_modules.reported = true;
+  e.kernel_modules.taint = 12288;  // O (4096) + E (8192)
+  e.kernel_modules.unsigned_modules = {"hello_unsigned", "vboxdrv"};
+  e.kernel_modules.rejected_modules = {"evil-mod"};
+  e.kernel_modules.ima_failures = {"nvidia.ko"};
   return e;
 }
 
@@ -68,6 +74,89 @@ TEST(Evidence, RoundTrip) {
   EXPECT_EQ(j.at("nonce"), token::base64url_encode(e.nonce));
   EXPECT_EQ(j.at("runtimeKey").at("policyPcrs"), json({0, 1, 7}));
   EXPECT_EQ(j.at("os").at("versionMajor"), 12);
+  EXPECT_EQ(j.at("os").at("kernelRelease"), "6.1.0-28-amd64");
+  EXPECT_EQ(j.at("kernelModules"), json({{"taint", 12288},
+                                         {"unsigned", {"hello_unsigned", "vboxdrv"}},
+                                         {"rejected", {"evil-mod"}},
+                                         {"imaFailures", {"nvidia.ko"}}}));
+}
+
+TEST(Evidence, KernelModuleReportRoundTripsEmptyAndWide) {
+  Evidence e = sample();
+  // Reported with nothing found is different from not reported.
+  e.kernel_modules = KernelModuleReport{};
+  e.kernel_modules.reported = true;
+  json j = encode_evidence(e);
+  EXPECT_EQ(j.at("kernelModules"),
+            json({{"taint", 0}, {"unsigned", json::array()}, {"rejected", json::array()}, {"imaFailures", json::array()}}));
+  auto d = decode_evidence(j);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_TRUE(*d == e);
+  // The limits themselves are accepted: 256 names of 64 characters, a taint
+  // with every bit set, a 256-byte release.
+  for (int i = 0; i < 256; ++i) {
+    std::string name = "m" + std::to_string(i);
+    name.resize(64, '_');
+    e.kernel_modules.unsigned_modules.push_back(name);
+  }
+  e.kernel_modules.taint = UINT64_MAX;
+  e.os.kernel_release = std::string(256, 'r');
+  d = decode_evidence_text(encode_evidence(e).dump());
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_TRUE(*d == e);
+}
+
+TEST(Evidence, OldEvidenceWithoutKernelMembersStaysValid) {
+  // What an agent before kernel module reporting sends, as text.
+  json j = encode_evidence(sample());
+  j.erase("kernelModules");
+  j["os"].erase("kernelRelease");
+  auto d = decode_evidence_text(j.dump());
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->os.kernel_release, "");
+  EXPECT_FALSE(d->kernel_modules.reported);
+  EXPECT_TRUE(d->kernel_modules == KernelModuleReport{});
+}
+
+TEST(Evidence, KernelModulesAreStrict) {
+  auto with = [](const char* ptr, json v) {
+    json j = encode_evidence(sample());
+    j[json::json_pointer(ptr)] = std::move(v);
+    return j;
+  };
+  EXPECT_THAT(refused(with("/os/kernelRelease", "")), HasSubstr("os.kernelRelease: empty"));
+  EXPECT_THAT(refused(with("/os/kernelRelease", std::string(257, 'r'))), HasSubstr("os.kernelRelease: 257 bytes"));
+  EXPECT_THAT(refused(with("/os/kernelRelease", "6.1\n")), HasSubstr("os.kernelRelease: character 3 is not printable"));
+  EXPECT_THAT(refused(with("/os/kernelRelease", "6.1-\xc3\xa9")), HasSubstr("os.kernelRelease: character 4"));
+  EXPECT_THAT(refused(with("/os/kernelRelease", 6)), HasSubstr("os.kernelRelease: expected string"));
+  EXPECT_THAT(refused(with("/kernelModules", json::array())), HasSubstr("kernelModules: expected object, got array"));
+  EXPECT_THAT(refused(with("/kernelModules/taint", -1)), HasSubstr("kernelModules.taint: negative"));
+  EXPECT_THAT(refused(with("/kernelModules/taint", 1.5)), HasSubstr("kernelModules.taint: expected integer"));
+  EXPECT_THAT(refused(with("/kernelModules/taint", "8192")), HasSubstr("kernelModules.taint: expected integer"));
+  EXPECT_THAT(refused(with("/kernelModules/unsigned", "vboxdrv")),
+              HasSubstr("kernelModules.unsigned: expected array, got string"));
+  EXPECT_THAT(refused(with("/kernelModules/rejected/0", 7)), HasSubstr("kernelModules.rejected[0]: expected string"));
+  EXPECT_THAT(refused(with("/kernelModules/rejected/0", "")), HasSubstr("kernelModules.rejected[0]: module name of 0"));
+  EXPECT_THAT(refused(with("/kernelModules/imaFailures/0", std::string(65, 'a'))),
+              HasSubstr("kernelModules.imaFailures[0]: module name of 65 bytes"));
+  EXPECT_THAT(refused(with("/kernelModules/unsigned/1", "a b")),
+              HasSubstr("kernelModules.unsigned[1]: character 1 is not one of"));
+  EXPECT_THAT(refused(with("/kernelModules/unsigned/1", "../x")),
+              HasSubstr("kernelModules.unsigned[1]: character 2 is not one of"));
+  EXPECT_THAT(refused(with("/kernelModules/unsigned/1", "hello_unsigned")),
+              HasSubstr("kernelModules.unsigned[1]: module \"hello_unsigned\" is listed twice"));
+  json many = json::array();
+  for (int i = 0; i < 257; ++i) many.push_back("m" + std::to_string(i));
+  EXPECT_THAT(refused(with("/kernelModules/rejected", many)),
+              HasSubstr("kernelModules.rejected: 257 entries, over the limit of 256"));
+  for (const char* m : {"taint", "unsigned", "rejected", "imaFailures"}) {
+    json j = encode_evidence(sample());
+    j["kernelModules"].erase(m);
+    EXPECT_THAT(refused(j), HasSubstr("kernelModules." + std::string(m) + ": missing"));
+  }
+  json j = encode_evidence(sample());
+  j["kernelModules"]["loaded"] = json::array();
+  EXPECT_THAT(refused(j), HasSubstr("kernelModules.loaded: unknown member"));
 }
 
 TEST(Evidence, OptionalMembersMayBeAbsent) {
@@ -75,10 +164,14 @@ TEST(Evidence, OptionalMembersMayBeAbsent) {
   e.ak_public.reset();
   e.runtime_key.reset();
   e.client_payload = json::object();
+  e.os.kernel_release.clear();
+  e.kernel_modules = KernelModuleReport{};
   const json j = encode_evidence(e);
   EXPECT_FALSE(j.contains("akPublic"));
   EXPECT_FALSE(j.contains("runtimeKey"));
   EXPECT_FALSE(j.contains("clientPayload"));
+  EXPECT_FALSE(j.contains("kernelModules"));
+  EXPECT_FALSE(j.at("os").contains("kernelRelease"));
   auto d = decode_evidence(j);
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_TRUE(*d == e);
