@@ -122,7 +122,7 @@ class ObjectReader {
 
 Status apply_json(const json& root, Config& c) {
   ObjectReader top(root, "");
-  TL_TRY(top.check_object({"listen", "tls", "database", "issuer", "token", "challenge", "enrollment", "appraisal", "log"}));
+  TL_TRY(top.check_object({"listen", "tls", "database", "issuer", "token", "challenge", "enrollment", "appraisal", "log", "fleet"}));
   if (top.get("listen")) {
     auto r = top.child("listen");
     TL_TRY(r.check_object({"address", "port", "threads"}));
@@ -173,6 +173,29 @@ Status apply_json(const json& root, Config& c) {
         if (!e.is_number_unsigned() || e.get<uint64_t>() > 23)
           return Error{r.where_index("requiredPcrs", i) + "must be a PCR index 0..23"};
         c.required_pcrs.push_back(e.get<uint32_t>());
+      }
+    }
+  }
+  if (top.get("fleet")) {
+    auto r = top.child("fleet");
+    TL_TRY(r.check_object({"refreshWindowSeconds", "sweepIntervalSeconds", "adminTokenFile", "webhooks",
+                           "webhookMaxAttempts", "webhookCaFile"}));
+    TL_TRY(r.integer("refreshWindowSeconds", c.refresh_window_seconds, 1, 30 * 24 * 3600));
+    TL_TRY(r.integer("sweepIntervalSeconds", c.sweep_interval_seconds, 1, 24 * 3600));
+    TL_TRY(r.opt_str("adminTokenFile", c.admin_token_file));
+    TL_TRY(r.integer("webhookMaxAttempts", c.webhook_max_attempts, 1, 1000));
+    TL_TRY(r.opt_str("webhookCaFile", c.webhook_ca_file));
+    if (const json* w = r.get("webhooks")) {
+      if (!w->is_array()) return Error{r.where("webhooks") + "must be an array of {\"url\", \"secretFile\"}"};
+      c.webhooks.clear();
+      for (size_t i = 0; i < w->size(); ++i) {
+        ObjectReader e((*w)[i], "fleet.webhooks[" + std::to_string(i) + "]");
+        TL_TRY(e.check_object({"url", "secretFile"}));
+        Config::Webhook hook;
+        if (!e.get("url")) return Error{e.where("url") + "missing"};
+        TL_TRY(e.str("url", hook.url));
+        TL_TRY(e.opt_str("secretFile", hook.secret_file));
+        c.webhooks.push_back(std::move(hook));
       }
     }
   }
@@ -234,10 +257,12 @@ Result<Config> config_from_args(const std::vector<std::string>& args, Config bas
   }
   static const std::set<std::string> with_value = {
       "--config", "--listen", "--port", "--db", "--tls-cert", "--tls-key", "--issuer", "--token-lifetime",
-      "--signing-alg", "--ek-ca", "--challenge-lifetime", "--log-level", "--threads"};
+      "--signing-alg", "--ek-ca", "--challenge-lifetime", "--log-level", "--threads",
+      "--refresh-window", "--sweep-interval", "--admin-token-file", "--webhook", "--webhook-ca"};
   static const std::set<std::string> flags = {"--allow-ek-without-certificate", "--allow-sha1",
                                               "--no-runtime-key"};
   bool ek_ca_from_flags = false;
+  bool webhooks_from_flags = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i], value;
     if (name.rfind("--", 0) != 0) return Error{"unexpected argument '" + name + "'"};
@@ -318,6 +343,22 @@ Result<Config> config_from_args(const std::vector<std::string>& args, Config bas
       auto p = parse_int(value, "--threads", 0, 256);
       if (!p) return p.take_error();
       base.threads = static_cast<unsigned>(*p);
+    } else if (name == "--refresh-window") {
+      auto p = parse_int(value, "--refresh-window (seconds)", 1, 30 * 24 * 3600);
+      if (!p) return p.take_error();
+      base.refresh_window_seconds = *p;
+    } else if (name == "--sweep-interval") {
+      auto p = parse_int(value, "--sweep-interval (seconds)", 1, 24 * 3600);
+      if (!p) return p.take_error();
+      base.sweep_interval_seconds = *p;
+    } else if (name == "--admin-token-file") {
+      base.admin_token_file = value;
+    } else if (name == "--webhook") {
+      if (!webhooks_from_flags) base.webhooks.clear();  // flags replace the file's list
+      webhooks_from_flags = true;
+      base.webhooks.push_back(Config::Webhook{value, std::nullopt});
+    } else if (name == "--webhook-ca") {
+      base.webhook_ca_file = value;
     } else if (name == "--allow-ek-without-certificate") {
       base.allow_ek_without_certificate = true;
     } else if (name == "--allow-sha1") {
@@ -338,6 +379,9 @@ Status validate(const Config& c) {
     return Error{"config: issuer '" + *c.issuer + "' must be an http(s) URL"};
   if (c.issuer && !c.issuer->empty() && c.issuer->back() == '/')
     return Error{"config: issuer '" + *c.issuer + "' must not end with '/'"};
+  for (const auto& w : c.webhooks)
+    if (w.url.rfind("https://", 0) != 0 && w.url.rfind("http://", 0) != 0)
+      return Error{"config: webhook '" + w.url + "' must be an http(s) URL"};
   return {};
 }
 
@@ -356,6 +400,14 @@ const char* config_flags_help() {
   --allow-ek-without-certificate enroll TPMs whose EK has no certificate (default: refuse)
   --allow-sha1                   accept the SHA-1 PCR bank next to SHA-256 (never instead of it)
   --no-runtime-key               do not require the TPM-resident runtime key in evidence
+  --refresh-window SECONDS       a running VM without a valid attestation for this long goes
+                                 Unknown with an attestation-stale alert (default 28800 = 8 h)
+  --sweep-interval SECONDS       how often staleness is checked (default 60)
+  --admin-token-file FILE        the fleet API's bearer token, created at first start
+                                 (default: the database path + ".admin-token", mode 0600)
+  --webhook URL                  deliver alert events to URL (repeatable; replaces the file's list;
+                                 signing secrets only through the config file)
+  --webhook-ca FILE              CA bundle for https webhooks (default: the system store)
   --log-level debug|info|warn|error  (default info; logs are JSON lines on stderr)
 )";
 }

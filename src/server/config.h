@@ -34,7 +34,20 @@ struct Config {
   bool require_runtime_key = true;
   LogLevel log_level = LogLevel::info;
 
+  // Fleet monitoring (docs/fleet-api.md, docs/tlaunchd.md "fleet").
+  int64_t refresh_window_seconds = 8 * 3600;  // no valid report for this long → Unknown + stale alert
+  int64_t sweep_interval_seconds = 60;        // how often the staleness sweep runs
+  std::optional<std::string> admin_token_file;  // default: database + ".admin-token"
+  struct Webhook {
+    std::string url;
+    std::optional<std::string> secret_file;  // HMAC-SHA256 key for X-Trustlaunch-Signature
+  };
+  std::vector<Webhook> webhooks;
+  int webhook_max_attempts = 20;
+  std::optional<std::string> webhook_ca_file;  // CA bundle for https webhooks (default: system store)
+
   std::string effective_issuer() const;
+  std::string effective_admin_token_file() const { return admin_token_file ? *admin_token_file : database + ".admin-token"; }
   bool tls() const { return tls_certificate.has_value(); }
 };
 

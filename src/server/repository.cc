@@ -249,6 +249,41 @@ Status Repository::allow_reenroll(const std::string& vm_id) {
   return {};
 }
 
+Result<bool> Repository::has_api_token(const std::string& role) {
+  auto db = lease();
+  TRY_ASSIGN(st, db->prepare("SELECT 1 FROM api_tokens WHERE role = ?1 LIMIT 1"));
+  TRY_ST(st.bind_text(1, role));
+  return st.step();
+}
+
+Result<bool> Repository::api_token_known(ByteView token_sha256, const std::string& role) {
+  auto db = lease();
+  TRY_ASSIGN(st, db->prepare("SELECT 1 FROM api_tokens WHERE token_sha256 = ?1 AND role = ?2"));
+  TRY_ST(st.bind_blob(1, token_sha256));
+  TRY_ST(st.bind_text(2, role));
+  return st.step();
+}
+
+Status Repository::replace_api_token(ByteView token_sha256, const std::string& name, const std::string& role,
+                                     int64_t now) {
+  std::lock_guard write(write_mu_);
+  auto db = lease();
+  TRY_ASSIGN(tx, store::Transaction::begin(*db));
+  TRY_ASSIGN(del, db->prepare("DELETE FROM api_tokens WHERE role = ?1 OR name = ?2"));
+  TRY_ST(del.bind_text(1, role));
+  TRY_ST(del.bind_text(2, name));
+  TRY_ASSIGN(d, del.step());
+  (void)d;
+  TRY_ASSIGN(ins, db->prepare("INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES (?1, ?2, ?3, ?4)"));
+  TRY_ST(ins.bind_blob(1, token_sha256));
+  TRY_ST(ins.bind_text(2, name));
+  TRY_ST(ins.bind_text(3, role));
+  TRY_ST(ins.bind_int64(4, now));
+  TRY_ASSIGN(i, ins.step());
+  (void)i;
+  return tx.commit();
+}
+
 Result<bool> Repository::consume_challenge(const std::string& id, int64_t expires_at) {
   std::lock_guard write(write_mu_);
   auto db = lease();

@@ -89,6 +89,12 @@ class Repository {
   // Concurrent rotations leave exactly one active key.
   Status rotate_signing_key(const StoredSigningKey& k, int64_t purge_before);
 
+  // API tokens (schema v6), kept as SHA-256 only. replace_api_token removes
+  // every token of the role and adds this one, in one transaction.
+  Result<bool> has_api_token(const std::string& role);
+  Result<bool> api_token_known(ByteView token_sha256, const std::string& role);
+  Status replace_api_token(ByteView token_sha256, const std::string& name, const std::string& role, int64_t now);
+
   Result<std::vector<StoredChallengeKey>> challenge_keys();
   Status add_challenge_key(const StoredChallengeKey& k);
 

@@ -2,47 +2,15 @@
 
 #include <chrono>
 
+#include "server/fleet_routes.h"
 #include "server/problem.h"
-#include "token/strict_json.h"
+#include "server/route_util.h"
 
 namespace tl::server {
 namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-http::Response json_response(int status, const json& body) {
-  http::Response r;
-  r.status = status;
-  r.headers["Content-Type"] = "application/json";
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-bool is_json(const http::Request& req) {
-  const std::string* ct = req.header("Content-Type");
-  if (!ct) return false;
-  std::string v = ct->substr(0, ct->find(';'));
-  while (!v.empty() && v.back() == ' ') v.pop_back();
-  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v == "application/json";
-}
-
-// Metric labels come from closed sets: any other method is "other".
-std::string method_label(const std::string& m) {
-  for (const char* known : {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"})
-    if (m == known) return m;
-  return "other";
-}
-
-Result<json> parse_body(const http::Request& req) {
-  if (!is_json(req)) return Error{"Content-Type must be application/json", "unsupported-media-type"};
-  // Strict: duplicate members, nesting deeper than 16 levels and invalid UTF-8
-  // are refused before anything looks at the request.
-  auto j = token::parse_json_object(req.body);
-  if (!j) return Error{"request body: " + j.error().message, "request-malformed"};
-  return j;
-}
 
 // Wraps a JSON-in/JSON-out service call: parse, call, map errors, measure.
 using JsonCall = std::function<Result<json>(const http::Request&, const json&)>;
@@ -135,6 +103,7 @@ http::Router make_router(Service& service, Logger& log, Metrics& metrics) {
   r.add("POST", "/appraise", json_post("/appraise", log, metrics, [&](const http::Request&, const json& b) {
           return service.appraise(b);
         }));
+  add_fleet_routes(r, service, log, metrics);
   r.set_fallback([&metrics](int status, const http::Request& req) {
     metrics.count_request("(unmatched)", method_label(req.method), status);
     if (status == 405) return problem("method-not-allowed", req.method + " is not allowed on " + req.path);

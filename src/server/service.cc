@@ -131,6 +131,12 @@ Result<std::unique_ptr<Service>> Service::open(Config config, Logger& log, Metri
   auto repo = Repository::open(c.database, connections);
   if (!repo) return repo.take_error();
   s->repo_ = std::move(*repo);
+  fleet::Options fo;
+  fo.refresh_window_seconds = c.refresh_window_seconds;
+  fo.connections = connections;
+  auto fl = fleet::Fleet::open(c.database, fo);
+  if (!fl) return with_context("fleet monitor", fl.take_error());
+  s->fleet_ = std::move(*fl);
   const int64_t now = s->clock_();
   auto issuer = TokenIssuer::open(*s->repo_, c.signing_alg, c.effective_issuer(), c.token_lifetime_seconds, s->clock_);
   if (!issuer) return issuer.take_error();
@@ -317,12 +323,26 @@ Result<json> Service::challenge(const json& req) {
 }
 
 Result<verify::VerifiedAttestation> Service::verify_for(const verify::Evidence& evidence, ByteView nonce,
-                                                        const VmRecord& vm) {
+                                                        const VmRecord& vm,
+                                                        std::shared_ptr<const policy::Baseline> baseline) {
   verify::EnrolledIdentity id;
   id.vm_id = vm.vm_id;
   id.ak_public = vm.ak_public;
   id.ek_certificate_validated = vm.ek_cert_validated;
-  return verify::verify_attestation(evidence, id, nonce, policy_);
+  if (!baseline) return verify::verify_attestation(evidence, id, nonce, policy_);
+  verify::AppraisalPolicy p = policy_;
+  p.baseline = std::move(baseline);
+  return verify::verify_attestation(evidence, id, nonce, p);
+}
+
+void Service::record_in_fleet(const verify::VerifiedAttestation& att, const VmRecord& vm, int64_t now) {
+  auto r = fleet_->record_verified(att, to_hex(vm.ek_name), vm.ek_cert_validated, now);
+  if (!r) log_.error("fleet: recording an attestation failed", {{"vmId", vm.vm_id}, {"error", r.error().message}});
+}
+
+void Service::record_rejection_in_fleet(const std::string& vm_id, const Error& e, int64_t now) {
+  auto r = fleet_->record_rejected(vm_id, e, now);
+  if (!r) log_.error("fleet: recording a rejection failed", {{"vmId", vm_id}, {"error", r.error().message}});
 }
 
 Result<json> Service::attest(const json& req) {
@@ -335,8 +355,15 @@ Result<json> Service::attest(const json& req) {
   auto vm = repo_->find_vm(evidence->vm_id);
   if (!vm) return with_reason("unavailable", vm.take_error());
   if (!*vm) return Error{"VM '" + evidence->vm_id + "' is not enrolled (POST /enroll first)", "vm-not-enrolled"};
-  auto verified = verify_for(*evidence, evidence->nonce, **vm);
-  if (!verified) return verified.take_error();
+  // The group's baseline (if the VM is registered and has one) is judged in
+  // the pipeline; a store failure here only costs the comparison.
+  auto baseline = fleet_->baseline_for_vm(evidence->vm_id);
+  if (!baseline) log_.error("fleet: reading the baseline failed", {{"vmId", evidence->vm_id}, {"error", baseline.error().message}});
+  auto verified = verify_for(*evidence, evidence->nonce, **vm, baseline ? *baseline : nullptr);
+  if (!verified) {
+    record_rejection_in_fleet(evidence->vm_id, verified.error(), clock_());
+    return verified.take_error();
+  }
   // Single use, recorded only for evidence that verified (a rejected attempt costs no write).
   auto cid = verify::challenge_id(evidence->nonce);
   if (!cid) return with_reason("challenge-malformed", cid.take_error());
@@ -345,6 +372,7 @@ Result<json> Service::attest(const json& req) {
   auto first = repo_->consume_challenge(cid->hex, now + config_.challenge_lifetime_seconds + 120);
   if (!first) return with_reason("unavailable", first.take_error());
   if (!*first) return Error{"nonce " + cid->hex + " was already used for an attestation", "challenge-replayed"};
+  record_in_fleet(*verified, **vm, now);
   json claims = verified->claims();
   claims["nonce"] = token::base64url_encode(evidence->nonce);
   auto token = issuer_->issue(std::move(claims));

@@ -14,6 +14,7 @@
 
 #include "common/hex.h"
 #include "common/result.h"
+#include "fleet/fleet.h"
 #include "server/config.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -58,12 +59,18 @@ class Service {
   const Config& config() const { return config_; }
   TokenIssuer& issuer() { return *issuer_; }
   Repository& repository() { return *repo_; }
+  fleet::Fleet& fleet() { return *fleet_; }
+  int64_t now() const { return clock_(); }
 
  private:
   Service(Config c, Logger& log, Metrics& m, verify::Clock clock)
       : config_(std::move(c)), log_(log), metrics_(m), clock_(std::move(clock)) {}
   Result<verify::VerifiedAttestation> verify_for(const verify::Evidence& evidence, ByteView nonce,
-                                                 const VmRecord& vm);
+                                                 const VmRecord& vm,
+                                                 std::shared_ptr<const policy::Baseline> baseline = nullptr);
+  // Tells the fleet monitor; its failures are logged, never fail the attestation.
+  void record_in_fleet(const verify::VerifiedAttestation& att, const VmRecord& vm, int64_t now);
+  void record_rejection_in_fleet(const std::string& vm_id, const Error& e, int64_t now);
   void maybe_prune(int64_t now);
 
   Config config_;
@@ -71,6 +78,7 @@ class Service {
   Metrics& metrics_;
   verify::Clock clock_;
   std::unique_ptr<Repository> repo_;
+  std::unique_ptr<fleet::Fleet> fleet_;
   std::unique_ptr<TokenIssuer> issuer_;
   std::unique_ptr<verify::Challenger> challenger_;
   EkTrust ek_trust_;

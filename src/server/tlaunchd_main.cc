@@ -2,16 +2,21 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "fleet/webhooks.h"
+#include "server/admin_token.h"
 #include "server/config.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/repository.h"
 #include "server/routes.h"
 #include "server/service.h"
+#include "server/sweeper.h"
 #include "server/token_issuer.h"
 
 namespace {
@@ -21,6 +26,7 @@ using namespace tl::server;
 const char kUsage[] = R"(Usage: tlaunchd [serve] [OPTIONS]
        tlaunchd rotate-signing-key [--db FILE] [--config FILE] [--signing-alg ALG]
        tlaunchd allow-reenroll VM_ID [--db FILE] [--config FILE]
+       tlaunchd reset-admin-token [--db FILE] [--config FILE] [--admin-token-file FILE]
        tlaunchd --help | --version
 
 The trustlaunch attestation service: enrollment of VM TPMs, challenges,
@@ -34,6 +40,12 @@ Commands:
                       within 10 s.
   allow-reenroll ID   let VM ID enroll once more with a different EK (after a
                       vTPM was replaced); otherwise such an enrollment is refused
+  reset-admin-token   write a new admin token for the fleet API to the admin
+                      token file; the old token stops working at once
+
+The fleet API (VM inventory, attestation status, baselines, alerts,
+recommendations: docs/fleet-api.md) needs the admin bearer token, which serve
+writes at first start to the admin token file (mode 0600).
 
 Options:
 )";
@@ -41,6 +53,38 @@ Options:
 int fail(const std::string& m) {
   std::fprintf(stderr, "tlaunchd: %s\n", m.c_str());
   return 1;
+}
+
+// The webhook dispatcher, with each secret read from its file (never logged).
+tl::Result<std::unique_ptr<tl::fleet::WebhookDispatcher>> open_webhooks(const Config& c, Logger& log) {
+  tl::fleet::WebhookOptions o;
+  o.max_attempts = c.webhook_max_attempts;
+  o.ca_file = c.webhook_ca_file;
+  for (const auto& w : c.webhooks) {
+    tl::fleet::WebhookTarget t{w.url, std::nullopt};
+    if (w.secret_file) {
+      std::ifstream in(*w.secret_file, std::ios::binary);
+      if (!in) return tl::Error{"webhook " + w.url + ": cannot read secret file " + *w.secret_file};
+      std::ostringstream text;
+      text << in.rdbuf();
+      std::string secret = text.str();
+      while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+      if (secret.empty()) return tl::Error{"webhook " + w.url + ": secret file " + *w.secret_file + " is empty"};
+      t.secret = std::move(secret);
+    }
+    o.targets.push_back(std::move(t));
+  }
+  o.on_report = [&log](const tl::fleet::WebhookReport& r) {
+    using O = tl::fleet::WebhookReport::Outcome;
+    if (r.outcome == O::retry_scheduled)
+      log.warn("webhook delivery failed; will retry", {{"url", r.url}, {"event", r.event_id}, {"attempt", r.attempt},
+                                                        {"error", r.error}});
+    else if (r.outcome == O::gave_up)
+      log.error("webhook delivery given up", {{"url", r.url}, {"event", r.event_id}, {"attempt", r.attempt},
+                                              {"error", r.error}});
+  };
+  o.on_error = [&log](const tl::Error& e) { log.error("webhook dispatcher", {{"error", e.message}}); };
+  return tl::fleet::WebhookDispatcher::open(c.database, std::move(o));
 }
 
 int serve(const Config& c) {
@@ -55,6 +99,18 @@ int serve(const Config& c) {
   Metrics metrics;
   auto service = Service::open(c, log, metrics);
   if (!service) return fail(service.error().message);
+  const std::string token_file = c.effective_admin_token_file();
+  auto created = ensure_admin_token((*service)->repository(), token_file, (*service)->now());
+  if (!created) return fail("admin token: " + created.error().message);
+  if (*created) log.info("admin token for the fleet API written", {{"file", token_file}});
+  Sweeper sweeper((*service)->fleet(), log, tl::verify::system_clock(), std::chrono::seconds(c.sweep_interval_seconds));
+  std::unique_ptr<tl::fleet::WebhookDispatcher> webhooks;
+  if (!c.webhooks.empty()) {
+    auto w = open_webhooks(c, log);
+    if (!w) return fail(w.error().message);
+    webhooks = std::move(*w);
+    webhooks->start();
+  }
   tl::http::ServerOptions so;
   so.bind_address = c.listen_address;
   so.port = c.port;
@@ -70,6 +126,7 @@ int serve(const Config& c) {
   sigwait(&stop_signals, &sig);
   log.info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   (*server)->stop();
+  if (webhooks) webhooks->stop();
   return 0;
 }
 
@@ -114,6 +171,12 @@ int main(int argc, char** argv) {
   if (command == "allow-reenroll") {
     if (auto st = (*repo)->allow_reenroll(vm_id); !st) return fail(st.error().message);
     std::printf("VM %s may enroll once with a different EK\n", vm_id.c_str());
+    return 0;
+  }
+  if (command == "reset-admin-token") {
+    const std::string file = config->effective_admin_token_file();
+    if (auto st = reset_admin_token(**repo, file, tl::verify::system_clock()()); !st) return fail(st.error().message);
+    std::printf("new admin token written to %s; the old one no longer works\n", file.c_str());
     return 0;
   }
   return fail("unknown command '" + command + "' (see tlaunchd --help)");
