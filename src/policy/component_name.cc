@@ -38,10 +38,18 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   size_t n = 0;
   uint32_t cp = 0;
   if (c < 0x80) return 1;
-  if ((c & 0xe0) == 0xc0) n = 2, cp = c & 0x1f;
-  else if ((c & 0xf0) == 0xe0) n = 3, cp = c & 0x0f;
-  else if ((c & 0xf8) == 0xf0) n = 4, cp = c & 0x07;
-  else return 0;
+  if ((c & 0xe0) == 0xc0) {
+    n = 2;
+    cp = c & 0x1f;
+  } else if ((c & 0xf0) == 0xe0) {
+    n = 3;
+    cp = c & 0x0f;
+  } else if ((c & 0xf8) == 0xf0) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -113,8 +121,10 @@ std::string image_component(const Event& e) {
   auto load = parse_image_load_event(e.data);
   if (!load) return "image (UEFI_IMAGE_LOAD_EVENT does not decode)";
   if (load->device_path.empty()) {
-    // Images loaded from memory (option ROMs, embedded drivers) carry no path.
-    return "image at " + hex_num(load->image_location) + " length " + hex_num(load->image_length);
+    // Images loaded from a buffer (shim loading the kernel, embedded drivers)
+    // carry no path; their load address changes from boot to boot, so it is
+    // not part of the name the comparison aligns on.
+    return "image loaded from memory (no device path)";
   }
   auto text = device_path_to_text(load->device_path);
   if (!text) return "image (device path does not decode)";
