@@ -610,5 +610,56 @@ TEST_F(AttestationSwtpm, RuntimeKeyPolicyPcrsNotAsBound) {
   expect_refused(verify(e), "runtime-key-policy", "empty");
 }
 
+
+// Boot integrity rides along with a verified attestation: the measurements of
+// the verified log are kept, and with a baseline in the policy the comparison
+// is reported (matched or not) without turning into a rejection.
+TEST_F(AttestationSwtpm, BaselineIsComparedAndMeasurementsKept) {
+  const Evidence e = good_evidence();
+  auto plain = verify(e);
+  ASSERT_TRUE(plain.ok()) << plain.error().reason << ": " << plain.error().message;
+  EXPECT_FALSE(plain->baseline_match().has_value());
+  EXPECT_FALSE(plain->measurements().events().empty());
+  EXPECT_EQ(plain->measurements().pcrs().size(), 11u);  // sha256 PCRs 0-9 and 14, all covered
+  EXPECT_EQ(plain->self_reported().os, e.os);
+  EXPECT_EQ(plain->self_reported().kernel_modules, e.kernel_modules);
+
+  auto good = policy::variant_from_eventlog(log_, "debian-12", policy::default_baseline_pcrs(), 1795000000);
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  AppraisalPolicy p;
+  p.baseline = std::make_shared<policy::Baseline>(
+      policy::Baseline{"debian-12-pool", 1, 1795000000, policy::default_baseline_pcrs(), {*good}});
+  auto matched = verify(e, identity(), p);
+  ASSERT_TRUE(matched.ok()) << matched.error().reason << ": " << matched.error().message;
+  ASSERT_TRUE(matched->baseline_match().has_value());
+  EXPECT_TRUE(matched->baseline_match()->matched);
+  EXPECT_EQ(matched->baseline_match()->variant, "debian-12");
+
+  // A baseline whose shim (event 23) has another digest: the boot deviates there.
+  auto parsed = eventlog::ParsedLog::parse(log_);
+  ASSERT_TRUE(parsed.ok());
+  const ByteView shim = parsed->events().at(23).digest(HashAlg::sha256);
+  Bytes other_log = log_;
+  const auto at = static_cast<size_t>(shim.data() - parsed->bytes().data());
+  for (size_t i = 0; i < shim.size(); ++i) other_log[at + i] ^= 0xff;
+  auto other = policy::variant_from_eventlog(other_log, "other-shim", policy::default_baseline_pcrs(), 1795000000);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  p.baseline = std::make_shared<policy::Baseline>(
+      policy::Baseline{"debian-12-pool", 2, 1795000000, policy::default_baseline_pcrs(), {*other}});
+  auto deviating = verify(e, identity(), p);
+  ASSERT_TRUE(deviating.ok()) << deviating.error().reason << ": " << deviating.error().message;
+  ASSERT_TRUE(deviating->baseline_match().has_value());
+  const policy::BaselineMatch& m = *deviating->baseline_match();
+  EXPECT_FALSE(m.matched);
+  EXPECT_EQ(m.variant, "other-shim");
+  ASSERT_EQ(m.deviations.size(), 1u);
+  EXPECT_EQ(m.deviations[0].kind, "digest-mismatch");
+  EXPECT_EQ(m.deviations[0].pcr, 4u);
+  EXPECT_EQ(m.deviations[0].event, 23u);
+  EXPECT_EQ(m.deviations[0].actual, to_hex(shim));
+  // Same claims either way: the baseline informs the fleet, not the token.
+  EXPECT_EQ(deviating->claims(), plain->claims());
+}
+
 }  // namespace
 }  // namespace tl::verify
