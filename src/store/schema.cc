@@ -78,8 +78,25 @@ CREATE TABLE alert_events (
   alert_id   INTEGER NOT NULL,
   body       TEXT NOT NULL
 );
-CREATE TABLE webhook_deliveries (
-  id INTEGER PRIMARY KEY
+-- One row per configured webhook URL (src/fleet/webhooks.h). cursor: id of the
+-- last alert_events row finished with (delivered with a 2xx, or given up);
+-- attempts / next_attempt_at (Unix ms) / last_error: the next event's failures.
+-- The cursor moves only after a 2xx or a give-up, so delivery is at least once.
+CREATE TABLE webhook_targets (
+  url             TEXT PRIMARY KEY,
+  cursor          INTEGER NOT NULL CHECK (cursor >= 0),
+  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT
+);
+-- Events a webhook gave up on after its maximum attempts, kept for operators.
+CREATE TABLE webhook_given_up (
+  url         TEXT NOT NULL,
+  event_id    INTEGER NOT NULL,
+  attempts    INTEGER NOT NULL,
+  last_error  TEXT NOT NULL,
+  given_up_at INTEGER NOT NULL,
+  PRIMARY KEY (url, event_id)
 );
 )sql";
 
