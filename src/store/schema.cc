@@ -61,11 +61,90 @@ constexpr std::string_view kV3OneVmPerEk = R"sql(
 CREATE UNIQUE INDEX vms_ek_name ON vms (ek_name);
 )sql";
 
-// Issue 4: the fleet monitor (src/fleet, docs/fleet-api.md). Owned by src/fleet.
+// Issue 4: the fleet monitor (src/fleet, docs/fleet.md "Schema"). Owned by src/fleet.
+// Every index serves a query named beside it; the 1,000,000-VM benchmark
+// (bench/fleet_scale.cc) holds the sweep and the summary to them.
 constexpr std::string_view kV4Fleet = R"sql(
 CREATE TABLE fleet_vms (
-  name TEXT PRIMARY KEY
+  name            TEXT PRIMARY KEY,
+  vm_id           TEXT NOT NULL UNIQUE,
+  resource_id     TEXT NOT NULL DEFAULT '',
+  grp             TEXT NOT NULL,
+  security_type   TEXT NOT NULL CHECK (security_type IN ('TrustedLaunch', 'Standard')),
+  secure_boot     INTEGER NOT NULL CHECK (secure_boot IN (0, 1)),
+  tpm_enabled     INTEGER NOT NULL CHECK (tpm_enabled IN (0, 1)),
+  agent_installed INTEGER NOT NULL CHECK (agent_installed IN (0, 1)),
+  power_state     TEXT NOT NULL CHECK (power_state IN ('Running', 'Stopped')),
+  ek_name         TEXT,
+  registered_at   INTEGER NOT NULL,
+  last_report_at  INTEGER,
+  sb_state        TEXT NOT NULL DEFAULT 'Unknown' CHECK (sb_state IN ('Enabled', 'Disabled', 'Unknown')),
+  cert_state      TEXT NOT NULL DEFAULT 'Unknown' CHECK (cert_state IN ('Valid', 'Invalid', 'Unknown')),
+  boot_state      TEXT NOT NULL DEFAULT 'Unknown' CHECK (boot_state IN ('Valid', 'Invalid', 'Unknown')),
+  health          TEXT NOT NULL DEFAULT 'Pending'
+                  CHECK (health IN ('Healthy', 'Unhealthy', 'Unknown', 'Pending')),
+  kernel_version  TEXT NOT NULL DEFAULT '',
+  error_message   TEXT,
+  validated_at    INTEGER,
+  -- The time staleness counts from (validated_at, else registered_at) while
+  -- the VM can go stale (running, not already stale); NULL otherwise. The
+  -- partial index makes the sweep a range scan over the VMs that change.
+  fresh_since     INTEGER
 );
+CREATE INDEX fleet_vms_fresh_since ON fleet_vms (fresh_since) WHERE fresh_since IS NOT NULL;
+CREATE INDEX fleet_vms_health ON fleet_vms (health, name);   -- summary counts, GET /vms?healthStatus=
+CREATE INDEX fleet_vms_grp ON fleet_vms (grp, name);         -- GET /vms?group=, suppression by group
+CREATE TABLE fleet_recommendations (
+  vm     TEXT NOT NULL REFERENCES fleet_vms (name) ON DELETE CASCADE,
+  kind   TEXT NOT NULL CHECK (kind IN ('enable-secure-boot', 'enable-vtpm', 'install-agent')),
+  title  TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (vm, kind)
+) WITHOUT ROWID;
+CREATE INDEX fleet_recommendations_kind ON fleet_recommendations (kind, vm);  -- counts, ?kind=
+CREATE TABLE fleet_suppressions (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  grp        TEXT,
+  vm         TEXT,
+  kind       TEXT,
+  reason     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  CHECK (grp IS NOT NULL OR vm IS NOT NULL OR kind IS NOT NULL)
+);
+CREATE TABLE fleet_alerts (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind          TEXT NOT NULL,
+  severity      TEXT NOT NULL CHECK (severity IN ('High', 'Medium', 'Low')),
+  title         TEXT NOT NULL,
+  vm            TEXT NOT NULL,
+  grp           TEXT NOT NULL,
+  open          INTEGER NOT NULL CHECK (open IN (0, 1)),
+  opened_at     INTEGER NOT NULL,
+  last_seen_at  INTEGER NOT NULL,
+  resolved_at   INTEGER,
+  count         INTEGER NOT NULL,
+  detail        TEXT NOT NULL,
+  deviations    TEXT NOT NULL DEFAULT '[]',
+  -- No foreign key: removing a rule keeps the history of what it silenced.
+  suppressed_by INTEGER
+);
+-- One open alert per (VM, kind): a repeat updates it.
+CREATE UNIQUE INDEX fleet_alerts_open_vm_kind ON fleet_alerts (vm, kind) WHERE open = 1;
+-- Summary counts of open, unsuppressed alerts by severity.
+CREATE INDEX fleet_alerts_open_severity ON fleet_alerts (severity) WHERE open = 1 AND suppressed_by IS NULL;
+CREATE INDEX fleet_alerts_open_id ON fleet_alerts (id) WHERE open = 1;  -- GET /alerts?state=open
+CREATE INDEX fleet_alerts_vm_id ON fleet_alerts (vm, id);                -- GET /alerts?vm=
+CREATE TABLE fleet_baselines (
+  grp        TEXT NOT NULL,
+  version    INTEGER NOT NULL CHECK (version >= 1),
+  created_at INTEGER NOT NULL,
+  body       TEXT NOT NULL,  -- policy::to_json(Baseline)
+  PRIMARY KEY (grp, version)
+) WITHOUT ROWID;
+CREATE TABLE fleet_baseline_groups (
+  grp      TEXT PRIMARY KEY,
+  learning INTEGER NOT NULL CHECK (learning IN (0, 1))
+) WITHOUT ROWID;
 )sql";
 
 // Issue 4: alert events (written by src/fleet in the transaction that opens or

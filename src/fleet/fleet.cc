@@ -1,1 +1,0 @@
-#include "fleet/fleet.h"
