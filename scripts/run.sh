@@ -6,7 +6,9 @@
 #      Linux 6.1, examples/ovmf-secureboot) is replayed into its PCRs;
 #   3. tlaunchd starts on 127.0.0.1 trusting that CA;
 #   4. tlaunch-agent enrolls the vTPM (credential activation) and attests;
-#   5. the token is checked against /certs with standard tools and its claims shown.
+#   5. the token is checked against /certs with standard tools and its claims shown;
+#   6. the fleet monitor: the VM was registered and its group given a trusted
+#      baseline from the same boot, so it shows Healthy; the fleet summary.
 # With arguments, runs `tlaunch ARGS` instead (e.g. eventlog inspect FILE --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,10 +52,17 @@ svc_port=$(tlaunchd_port "$work/tlaunchd.log")
 url=http://127.0.0.1:$svc_port
 echo "tlaunchd at $url"
 
+export TLAUNCH_SERVER=$url TLAUNCH_TOKEN_FILE=$work/tlaunchd.db.admin-token
+vm_id=7f3c9a2e-51b4-4c1d-9e2a-0d8f6b4a1c55
+say "fleet monitor: a trusted baseline for the group, and the VM registered (admin token in $TLAUNCH_TOKEN_FILE)"
+build/tlaunch baseline create debian-12 --from-eventlog "$log" --variant recorded-boot
+build/tlaunch vm register demo-vm --vm-id "$vm_id" --group debian-12 --security-type TrustedLaunch
+build/tlaunch vm show demo-vm | sed -n '1,20p'
+
 say "tlaunch-agent: enroll (credential activation) and attest"
 printf 'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' >"$work/os-release"
 TSS2_LOG=all+NONE build/tlaunch-agent attest --once --endpoint "$url" --tcti "$TPM2TOOLS_TCTI" \
-  --vm-id 7f3c9a2e-51b4-4c1d-9e2a-0d8f6b4a1c55 --eventlog "$log" --os-release "$work/os-release" \
+  --vm-id "$vm_id" --eventlog "$log" --os-release "$work/os-release" \
   --state-dir "$work/agent" >"$work/token.jwt"
 echo "token: $(cut -c1-72 "$work/token.jwt")…"
 
@@ -73,4 +82,8 @@ for app in c.get("x-tl-boot-apps", []):
 key = c["x-ms-runtime"]["keys"][0]
 print(f"  runtime key (in the vTPM, for key release): {key['kid']} RSA {len(key['n']) * 6 // 8 * 8} bits")
 PY
-say "done: docs/attestation-flow.md explains each step; scripts/test.sh runs every test"
+say "fleet monitor: the VM's attestation status after that attestation"
+build/tlaunch vm show demo-vm
+say "fleet summary"
+build/tlaunch status
+say "done: docs/attestation-flow.md and docs/fleet-api.md explain each step; scripts/test.sh runs every test"
