@@ -27,8 +27,8 @@ Error at(const std::string& path, const std::string& what) { return Error{path +
 const char* type_name(const json& j) { return j.type_name(); }
 
 Status only_members(const json& j, const std::string& path, std::initializer_list<const char*> allowed) {
-  for (const auto& [key, value] : j.items()) {
-    (void)value;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }))
       return at(path.empty() ? key : path + "." + key, "unknown member");
   }
