@@ -37,8 +37,10 @@ struct Measurement {
   uint32_t event = 0;       // index of the event in its log (0 = header)
   std::string event_type;   // "EV_EFI_BOOT_SERVICES_APPLICATION", …
   // What was measured, for people: the device path of a boot application, the
-  // variable name ("SecureBoot", "PK", "db", "MokListRT" …), "firmware blob
-  // 0x…+0x…", "S-CRTM version", the text of an EV_IPL / EV_EFI_ACTION, …
+  // variable name ("SecureBoot", "PK", "db", "MokListRT: <cert subject>" …),
+  // "firmware blob base 0x… length 0x…", "S-CRTM version", the text of an
+  // EV_IPL / EV_EFI_ACTION, … (docs/baselines.md "Components"). Printable
+  // UTF-8, at most 200 characters plus "…".
   std::string component;
   std::string sha256;       // lower-case hex digest
 
@@ -85,7 +87,8 @@ struct Baseline {
 // Errors (reason "eventlog-malformed" or "baseline-invalid") say what and where.
 Result<BaselineVariant> variant_from_eventlog(ByteView log, std::string name, const std::vector<uint32_t>& pcrs,
                                               int64_t now);
-// A variant learned from a verified attestation (every baseline PCR must be covered).
+// A variant learned from a verified attestation (every baseline PCR must be
+// covered). Its source is "learned"; the caller appends ":<vm id>".
 Result<BaselineVariant> variant_from_verified(const VerifiedMeasurements& m, std::string name,
                                               const std::vector<uint32_t>& pcrs, int64_t now);
 

@@ -54,7 +54,9 @@ Result<BaselineVariant> variant_from_eventlog(ByteView log, std::string name, co
     return Error{"the event log has no SHA-256 bank: baselines are SHA-256", kInvalid};
   auto replayed = eventlog::replay(*parsed);
   if (!replayed) return with_reason(kMalformed, with_context("replaying the event log", replayed.take_error()));
-  const tpm::PcrMap& values = replayed->at(crypto::HashAlg::sha256);
+  static const tpm::PcrMap kNone;
+  const auto bank = replayed->find(crypto::HashAlg::sha256);
+  const tpm::PcrMap& values = bank == replayed->end() ? kNone : bank->second;
 
   BaselineVariant v;
   v.name = std::move(name);
