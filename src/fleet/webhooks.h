@@ -12,8 +12,9 @@
 // de-duplicate by event id. One webhook failing never holds up another.
 //
 // A webhook URL seen for the first time starts after the newest event that
-// exists then (it is not sent the history); a URL no longer configured is
-// forgotten when the dispatcher opens.
+// exists then (it is not sent the history). The state of a URL no longer
+// configured is kept: if it comes back it is sent what it missed, so a run
+// with a different configuration loses nothing.
 #pragma once
 
 #include <chrono>
@@ -54,7 +55,8 @@ struct WebhookOptions {
   std::chrono::milliseconds poll_interval{1000};   // worker: how often it looks for new events
   std::optional<std::string> ca_file;  // HTTPS: trust only these CAs (PEM); else the system store
   std::chrono::milliseconds timeout{5000};  // connect, TLS handshake, write and read, each
-  // Called for every attempt (tlaunchd logs failures and give-ups); may be empty.
+  // Called for every attempt (tlaunchd logs failures and give-ups); may be
+  // empty. Runs inside a pass: it must not call back into the dispatcher.
   std::function<void(const WebhookReport&)> on_report;
   // Worker thread: a pass that failed on the database (the error says which
   // webhook and event); it is retried at the next poll. May be empty.

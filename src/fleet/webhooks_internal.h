@@ -65,9 +65,9 @@ class StateStore {
 
   static Result<StateStore> open(const std::filesystem::path& path);
 
-  // Adds a row for each new URL with its cursor at the newest event (a new
-  // webhook is not sent the history) and deletes the rows of URLs no longer
-  // configured (one that comes back starts afresh), in one transaction.
+  // Adds a row for each URL not seen before, its cursor at the newest event (a
+  // new webhook is not sent the history). Rows of URLs no longer configured
+  // stay: a webhook left out of one run's configuration must not lose events.
   Status register_targets(const std::vector<std::string>& urls);
 
   Result<Row> load(const std::string& url);

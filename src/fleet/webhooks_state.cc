@@ -1,6 +1,4 @@
 // The persisted delivery state of each webhook (schema v5, src/store/schema.cc).
-#include <set>
-
 #include "fleet/webhooks_internal.h"
 
 // Returns early with the error of a Status-returning expression.
@@ -39,14 +37,18 @@ Result<StateStore> StateStore::open(const std::filesystem::path& path) {
 }
 
 Status StateStore::register_targets(const std::vector<std::string>& urls) {
+  // One transaction: the cursor of every new URL is the same newest event.
   auto tx = store::Transaction::begin(db_);
   if (!tx) return tx.take_error();
-  auto newest = db_.prepare("SELECT COALESCE(MAX(id), 0) FROM alert_events");
-  if (!newest) return newest.take_error();
-  auto row = newest->step();
-  if (!row) return row.take_error();
-  auto newest_id = newest->column_int64(0);
-  if (!newest_id) return newest_id.take_error();
+  Result<int64_t> newest_id = Error{};
+  {
+    auto newest = db_.prepare("SELECT COALESCE(MAX(id), 0) FROM alert_events");
+    if (!newest) return newest.take_error();
+    auto row = newest->step();
+    if (!row) return row.take_error();
+    newest_id = newest->column_int64(0);
+    if (!newest_id) return newest_id.take_error();
+  }
 
   auto insert = db_.prepare("INSERT OR IGNORE INTO webhook_targets (url, cursor) VALUES (?1, ?2)");
   if (!insert) return insert.take_error();
@@ -55,26 +57,6 @@ Status StateStore::register_targets(const std::vector<std::string>& urls) {
     TL_WEBHOOKS_CHECK(insert->bind_text(1, url));
     TL_WEBHOOKS_CHECK(insert->bind_int64(2, *newest_id));
     TL_WEBHOOKS_CHECK(run(*insert));
-  }
-
-  const std::set<std::string> configured(urls.begin(), urls.end());
-  std::vector<std::string> forgotten;
-  auto all = db_.prepare("SELECT url FROM webhook_targets");
-  if (!all) return all.take_error();
-  for (;;) {
-    auto more = all->step();
-    if (!more) return more.take_error();
-    if (!*more) break;
-    auto url = all->column_text(0);
-    if (!url) return url.take_error();
-    if (!configured.contains(*url)) forgotten.push_back(std::move(*url));
-  }
-  auto remove = db_.prepare("DELETE FROM webhook_targets WHERE url = ?1");
-  if (!remove) return remove.take_error();
-  for (const auto& url : forgotten) {
-    TL_WEBHOOKS_CHECK(remove->reset());
-    TL_WEBHOOKS_CHECK(remove->bind_text(1, url));
-    TL_WEBHOOKS_CHECK(run(*remove));
   }
   return tx->commit();
 }
