@@ -157,7 +157,7 @@ CREATE TABLE alert_events (
   alert_id   INTEGER NOT NULL,
   body       TEXT NOT NULL
 );
--- One row per configured webhook URL (src/fleet/webhooks.h). cursor: id of the
+-- One row per webhook URL ever configured (src/fleet/webhooks.h). cursor: id of the
 -- last alert_events row finished with (delivered with a 2xx, or given up);
 -- attempts / next_attempt_at (Unix ms) / last_error: the next event's failures.
 -- The cursor moves only after a 2xx or a give-up, so delivery is at least once.
