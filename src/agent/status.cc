@@ -179,6 +179,11 @@ std::string status_to_json(const AgentStatus& s) {
   j["consecutiveFailures"] = s.consecutive_failures;
   j["nextAttemptTime"] = time_or_null(s.next_attempt);
   j["tokenExpiry"] = time_or_null(s.token_expiry);
+  json warnings = json::array();
+  for (size_t i = 0; i < s.collection_warnings.size() && i < kMaxCollectionWarnings; ++i) {
+    warnings.push_back(utf8_prefix(s.collection_warnings[i], kMaxCollectionWarningBytes));
+  }
+  j["collectionWarnings"] = std::move(warnings);
   return j.dump(2) + "\n";
 }
 
@@ -207,6 +212,26 @@ Result<Heartbeat> parse_heartbeat(std::string_view json_text) {
 Result<AgentStatus> parse_status(std::string_view json_text) {
   auto doc = parse_strict_object(json_text, "status");
   if (!doc) return with_reason(kMalformed, Error{doc.error().message});
+  // Optional (added after format version 1 shipped), so taken out before the
+  // exact-keys check of the others.
+  std::vector<std::string> warnings;
+  if (doc->contains("collectionWarnings")) {
+    const json& w = doc->at("collectionWarnings");
+    if (!w.is_array()) return malformed("collectionWarnings", std::string("expected an array, got ") + json_kind(w));
+    if (w.size() > kMaxCollectionWarnings) {
+      return malformed("collectionWarnings", "more than " + std::to_string(kMaxCollectionWarnings) + " entries");
+    }
+    for (size_t i = 0; i < w.size(); ++i) {
+      const std::string path = "collectionWarnings[" + std::to_string(i) + "]";
+      if (!w[i].is_string()) return malformed(path, std::string("expected a string, got ") + json_kind(w[i]));
+      const auto& text = w[i].get_ref<const std::string&>();
+      if (text.size() > kMaxCollectionWarningBytes) {
+        return malformed(path, "longer than " + std::to_string(kMaxCollectionWarningBytes) + " bytes");
+      }
+      warnings.push_back(text);
+    }
+    doc->erase("collectionWarnings");
+  }
   static constexpr std::array<std::string_view, 7> kKeys = {"version",        "lastAttemptTime",     "lastSuccessTime",
                                                             "lastError",      "consecutiveFailures", "nextAttemptTime",
                                                             "tokenExpiry"};
@@ -244,6 +269,7 @@ Result<AgentStatus> parse_status(std::string_view json_text) {
     le.message = std::move(*message);
     out.last_error = std::move(le);
   }
+  out.collection_warnings = std::move(warnings);
   return out;
 }
 
@@ -301,6 +327,7 @@ Result<std::string> status_report(const std::filesystem::path& status_path,
   }
   out += "next attempt:         " + when(st->next_attempt, now) + "\n";
   out += "token expiry:         " + when(st->token_expiry, now) + "\n";
+  for (const auto& w : st->collection_warnings) out += "collection warning:   " + printable(w) + "\n";
   return out;
 }
 

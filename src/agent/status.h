@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -45,7 +46,14 @@ struct AgentStatus {
   uint32_t consecutive_failures = 0;
   std::optional<StatusTime> next_attempt;
   std::optional<StatusTime> token_expiry;  // of the last token obtained
+  // Evidence sources that exist but could not be read or parsed in the last
+  // attempt (kernel log, taint, IMA list, uname): reported, never blocking.
+  // Written always; optional when read (status files of older agents lack it).
+  std::vector<std::string> collection_warnings;
 };
+
+inline constexpr size_t kMaxCollectionWarnings = 16;
+inline constexpr size_t kMaxCollectionWarningBytes = 512;
 
 // Serialization (one JSON object, keys in a fixed order, trailing newline).
 std::string heartbeat_to_json(const Heartbeat& h);

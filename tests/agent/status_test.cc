@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "agent/atomic_file.h"
 #include "agent/timestamp.h"
@@ -95,7 +96,35 @@ TEST(StatusJson, StatusShapeIsDocumented) {
   EXPECT_EQ(j.at("consecutiveFailures"), 3);
   EXPECT_EQ(j.at("nextAttemptTime"), "2023-11-14T22:13:40Z");
   EXPECT_EQ(j.at("tokenExpiry"), "2023-11-15T02:13:20Z");
-  EXPECT_EQ(j.size(), 7u);
+  EXPECT_EQ(j.at("collectionWarnings"), nlohmann::json::array());
+  EXPECT_EQ(j.size(), 8u);
+}
+
+TEST(StatusJson, CollectionWarningsRoundTripAndAreOptionalWhenRead) {
+  AgentStatus s = full_status();
+  s.collection_warnings = {"/proc/sys/kernel/tainted: byte 0 is not a decimal digit", "bad \xff byte"};
+  auto back = parse_status(status_to_json(s));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->collection_warnings.size(), 2u);
+  EXPECT_EQ(back->collection_warnings[0], s.collection_warnings[0]);
+  EXPECT_THAT(back->collection_warnings[1], HasSubstr("bad "));  // invalid UTF-8 replaced, still valid JSON
+  // Bounded when written: 16 entries of at most 512 bytes.
+  s.collection_warnings.assign(40, std::string(2000, 'w'));
+  back = parse_status(status_to_json(s));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->collection_warnings.size(), 16u);
+  EXPECT_EQ(back->collection_warnings[0].size(), 512u);
+  // A status file of an older agent has no such key and still reads.
+  auto old = parse_status(status_with("collectionWarnings", ""));
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_TRUE(old->collection_warnings.empty());
+  // Wrong shapes are refused with the key.
+  EXPECT_THAT(status_err(status_with("collectionWarnings", "\"x\"")), HasSubstr("collectionWarnings: expected an array"));
+  EXPECT_THAT(status_err(status_with("collectionWarnings", "[1]")), HasSubstr("collectionWarnings[0]: expected a string"));
+  EXPECT_THAT(status_err(status_with("collectionWarnings", "[\"" + std::string(513, 'w') + "\"]")),
+              HasSubstr("collectionWarnings[0]: longer than 512 bytes"));
+  EXPECT_THAT(status_err(status_with("collectionWarnings", nlohmann::json(std::vector<std::string>(17, "w")).dump())),
+              HasSubstr("collectionWarnings: more than 16 entries"));
 }
 
 TEST(StatusJson, RoundTripsFullAndEmpty) {
@@ -291,6 +320,13 @@ TEST(StatusReport, ShowsBothFiles) {
   EXPECT_THAT(*r, HasSubstr("[quote-nonce] quote nonce does not match the challenge"));
   EXPECT_THAT(*r, HasSubstr("next attempt:         2023-11-14T22:13:40Z (in 20 s)"));
   EXPECT_THAT(*r, HasSubstr("last success:         2023-11-14T18:13:20Z (14400 s ago)"));
+  EXPECT_THAT(*r, ::testing::Not(HasSubstr("collection warning")));
+  AgentStatus s = full_status();
+  s.collection_warnings = {"/dev/kmsg: read failed: Invalid argument"};
+  ASSERT_TRUE(write_status(dir.path() / "status.json", s).ok());
+  r = status_report(dir.path() / "status.json", dir.path() / "heartbeat.json", kT0);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_THAT(*r, HasSubstr("collection warning:   /dev/kmsg: read failed: Invalid argument"));
 }
 
 TEST(StatusReport, MalformedFileIsAnError) {

@@ -4,6 +4,8 @@
 #include <sstream>
 
 #include "agent/atomic_file.h"
+#include "agent/kernel_modules.h"
+#include "agent/kernel_release.h"
 #include "agent/os_release.h"
 #include "token/base64url.h"
 #include "verify/evidence.h"
@@ -173,6 +175,18 @@ Result<json> AttestationClient::collect_evidence(ByteView nonce) {
     e.os.type = "Linux";  // os-release is optional: the claims then carry no distro
   }
   e.client_payload = options_.client_payload;
+  // Self-reported, like os-release: what cannot be read is reported in the
+  // status file, and the evidence goes out without it.
+  collection_warnings_.clear();
+  if (auto release = kernel_release(); release) e.os.kernel_release = std::move(*release);
+  else collection_warnings_.push_back(release.error().message);
+  KernelModuleFindings km = collect_kernel_modules(options_.kernel_modules);
+  e.kernel_modules.reported = true;
+  e.kernel_modules.taint = km.taint;
+  e.kernel_modules.unsigned_modules = std::move(km.unsigned_modules);
+  e.kernel_modules.rejected_modules = std::move(km.rejected_modules);
+  e.kernel_modules.ima_failures = std::move(km.ima_failures);
+  for (auto& p : km.problems) collection_warnings_.push_back(std::move(p));
   return verify::encode_evidence(e);
 }
 

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/kernel_modules.h"
 #include "agent/tpm/agent_tpm.h"
 #include "common/result.h"
 #include "http/http.h"
@@ -26,6 +27,9 @@ struct AgentOptions {
   tpm::Options tpm;
   std::filesystem::path eventlog = "/sys/kernel/security/tpm0/binary_bios_measurements";
   std::filesystem::path os_release = "/etc/os-release";
+  // Kernel log (/dev/kmsg), taint flags and IMA list for the kernel module
+  // report; a missing one is not an error (docs/agent.md "Kernel modules").
+  KernelModuleSources kernel_modules;
   std::string vm_id;
   std::filesystem::path state_dir = "/var/lib/tlaunch-agent";
   // PCRs quoted in the SHA-256 bank (PCR 10, IMA's, changes constantly and is
@@ -57,6 +61,10 @@ class AttestationClient {
   Result<nlohmann::json> collect_evidence(ByteView nonce);
 
   tpm::Tpm& tpm() { return *tpm_; }
+  // Sources of the last collect_evidence() that exist but could not be read
+  // or parsed (kernel log, taint, IMA list, uname): for the status file and
+  // the log; they never fail an attestation.
+  const std::vector<std::string>& collection_warnings() const { return collection_warnings_; }
 
  private:
   AttestationClient(AgentOptions o, std::unique_ptr<tpm::Tpm> t, std::unique_ptr<http::Client> c)
@@ -67,6 +75,7 @@ class AttestationClient {
   Result<tpm::RuntimeKey> runtime_key_for(ByteView nonce);
   std::optional<tpm::RuntimeKey> runtime_key_;  // as created (with its policy PCR values)
   std::optional<Bytes> pending_key_blob_;        // of the last evidence; saved once a token names it
+  std::vector<std::string> collection_warnings_;
 
   AgentOptions options_;
   std::unique_ptr<tpm::Tpm> tpm_;

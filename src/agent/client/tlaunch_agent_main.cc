@@ -36,6 +36,11 @@ Options:
   --vm-id UUID        VM id (default: /sys/class/dmi/id/product_uuid)
   --eventlog FILE     (default /sys/kernel/security/tpm0/binary_bios_measurements)
   --os-release FILE   (default /etc/os-release)
+  --kernel-log FILE   kernel messages for the module report: /dev/kmsg (the default) or a
+                      dmesg/journalctl/syslog text file; missing = not reported
+  --taint-file FILE   kernel taint flags (default /proc/sys/kernel/tainted)
+  --ima-log FILE      IMA measurements (default
+                      /sys/kernel/security/ima/ascii_runtime_measurements)
   --state-dir DIR     status, heartbeat and runtime key (default /var/lib/tlaunch-agent)
   --pcrs LIST         SHA-256 PCRs to quote, e.g. 0-9,11-14 (the default)
   --sha1              also quote the SHA-1 bank
@@ -93,7 +98,7 @@ Result<Cli> parse_cli(std::vector<std::string> args) {
   if (args.empty()) return Error{"no command (see tlaunch-agent --help)"};
   c.command = args[0];
   static const std::set<std::string> with_value = {"--settings", "--endpoint", "--ca-file", "--tcti", "--vm-id",
-                                                   "--eventlog", "--os-release", "--state-dir", "--pcrs", "--ak-alg",
+                                                   "--eventlog", "--os-release", "--kernel-log", "--taint-file", "--ima-log", "--state-dir", "--pcrs", "--ak-alg",
                                                    "--ek-alg", "--ak-handle", "--client-payload"};
   for (size_t i = 1; i < args.size(); ++i) {
     std::string name = args[i], value;
@@ -113,6 +118,9 @@ Result<Cli> parse_cli(std::vector<std::string> args) {
     else if (name == "--vm-id") c.vm_id = value;
     else if (name == "--eventlog") c.agent.eventlog = value;
     else if (name == "--os-release") c.agent.os_release = value;
+    else if (name == "--kernel-log") c.agent.kernel_modules.kernel_log = value;
+    else if (name == "--taint-file") c.agent.kernel_modules.taint = value;
+    else if (name == "--ima-log") c.agent.kernel_modules.ima_log = value;
     else if (name == "--state-dir") c.agent.state_dir = value;
     else if (name == "--pcrs") {
       auto p = parse_pcr_list(value);
@@ -155,12 +163,17 @@ Status resolve(Cli& c) {
   return {};
 }
 
+void report_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::fprintf(stderr, "tlaunch-agent: warning: %s\n", w.c_str());
+}
+
 std::string describe(const Error& e) { return e.reason.empty() ? e.message : e.message + " [" + e.reason + "]"; }
 
 int attest_once(Cli& c) {
   auto client = AttestationClient::create(c.agent);
   if (!client) return fail(describe(client.error()));
   auto r = (*client)->attest();
+  report_warnings((*client)->collection_warnings());
   if (!r) return fail(describe(r.error()));
   std::printf("%s\n", r->token.c_str());
   return 0;
@@ -201,7 +214,11 @@ int run_loop(Cli& c) {
       if (created) client = std::move(*created);
       else r = created.take_error();
     }
-    if (client) r = client->attest();
+    if (client) {
+      r = client->attest();
+      report_warnings(client->collection_warnings());
+      status.collection_warnings = client->collection_warnings();
+    }
     TimePoint next;
     if (r) {
       next = schedule.on_success();
