@@ -72,7 +72,8 @@ void print_baseline(const Json& b) {
   print_field("group", text(b, "group"));
   print_field("version", text(b, "version"));
   print_field("createdAt", time_text(b, "createdAt"));
-  print_field("learning", text(b, "learning"));
+  // GET /baselines/{group} does not say; POST and a newer server may.
+  if (!field(b, "learning").is_null()) print_field("learning", text(b, "learning"));
   print_field("pcrs", joined_values(field(b, "pcrs")));
   const Json& variants = field(b, "variants");
   print_field("variants", std::to_string(variants.is_array() ? variants.size() : 0));

@@ -1,4 +1,5 @@
 // tlaunch status: the fleet summary (GET /fleet/summary, docs/fleet-api.md).
+#include <initializer_list>
 #include <string>
 
 #include "cli/api_client.h"
@@ -21,12 +22,19 @@ constexpr const char* kExit =
     "Exit status: 0 no VM is Unhealthy or Unknown and no alert is open, 1 some are (or\n"
     "the server refused), 2 usage or connection error.\n";
 
-// The counts of one summary member, in the server's order.
-void print_counts(const Json& summary, const char* key, const char* label) {
+// The counts of one summary member: the names the API documents in their
+// natural order (the server's JSON object need not keep it), then any others.
+void print_counts(const Json& summary, const char* key, const char* label,
+                  std::initializer_list<const char*> known) {
   print_field(label, "");
   const Json& counts = field(summary, key);
   if (!counts.is_object()) return;
-  for (const auto& [name, count] : counts.items()) print_field(name, text(count), 2);
+  for (const char* name : known) print_field(name, text(counts, name), 2);
+  for (const auto& [name, value] : counts.items()) {
+    bool listed = false;
+    for (const char* k : known) listed = listed || name == k;
+    if (!listed) print_field(name, text(value), 2);
+  }
 }
 
 int64_t count(const Json& summary, const char* key, const char* name) {
@@ -53,9 +61,9 @@ int fleet_status(const Args& args) {
   } else {
     print_field("server", api->base_url());
     print_field("vms", text(*summary, "vms"));
-    print_counts(*summary, "healthStatus", "healthStatus");
-    print_counts(*summary, "alerts", "openAlerts");
-    print_counts(*summary, "recommendations", "recommendations");
+    print_counts(*summary, "healthStatus", "healthStatus", {"Healthy", "Unhealthy", "Unknown", "Pending"});
+    print_counts(*summary, "alerts", "openAlerts", {"High", "Medium", "Low"});
+    print_counts(*summary, "recommendations", "recommendations", {"enable-secure-boot", "enable-vtpm", "install-agent"});
   }
   // Something needs an operator: a VM that did not boot as it should or stopped
   // reporting, or an alert nobody silenced.
