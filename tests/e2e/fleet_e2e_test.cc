@@ -227,6 +227,10 @@ class FleetE2E : public ::testing::Test {
     o.eventlog = log;
     o.os_release = root_->path() / "os-release";
     o.state_dir = root_->path() / ("state-" + vm_id + "-" + std::to_string(tpm.port()));
+    // A clean guest kernel unless a test says otherwise (never the host's /dev/kmsg).
+    o.kernel_modules.kernel_log = clean_kernel_log();
+    o.kernel_modules.taint = root_->path() / "taint-0";
+    o.kernel_modules.ima_log = root_->path() / "no-ima";
     return o;
   }
   // Enrolls if needed and attests once; returns the error text or "".
@@ -236,6 +240,14 @@ class FleetE2E : public ::testing::Test {
     if (!c) return c.error().message;
     auto r = (*c)->attest();
     return r ? "" : r.error().message;
+  }
+  static fs::path clean_kernel_log() {
+    const fs::path p = root_->path() / "kmsg-clean";
+    if (!fs::exists(p)) {
+      std::ofstream(p) << "[    0.000000] Linux version 6.1.0-27-amd64\n[    1.200000] Loaded X.509 cert 'Debian Secure Boot CA'\n";
+      std::ofstream(root_->path() / "taint-0") << "0\n";
+    }
+    return p;
   }
   static std::unique_ptr<Swtpm> vm_tpm(const std::string& name, const fs::path& log) {
     auto t = start_vm_tpm(*ca_, root_->path() / name, log);
@@ -456,6 +468,66 @@ TEST_F(FleetE2E, SuppressedAlertsAreListedButNotCounted) {
   const auto after = api("GET", "/fleet/summary");
   EXPECT_EQ(after["alerts"]["Medium"], before["alerts"]["Medium"]) << before.dump() << after.dump();
   api("DELETE", "/suppressions/" + std::to_string(rule["id"].get<int64_t>()), nullptr, 204);
+}
+
+TEST_F(FleetE2E, UnsignedKernelModuleReportedByTheAgentRaisesALowAlertThatResolves) {
+  create_baseline();
+  const std::string id = "4a1b2c3d-0000-4000-8000-000000000111";
+  register_vm("modules-1", id);
+  auto tpm = vm_tpm("modules-1", boot_log_path());
+  ASSERT_TRUE(tpm);
+  const fs::path kmsg = root_->path() / "kmsg-unsigned";
+  std::ofstream(kmsg) << "[    0.000000] Linux version 6.1.0-27-amd64\n"
+                         "[   12.345678] rogue_mod: module verification failed: signature and/or required key missing"
+                         " - tainting kernel\n";
+  std::ofstream(root_->path() / "taint-E") << "8192\n";
+  auto o = options(*tpm, id, boot_log_path(), svc_->base_url());
+  o.kernel_modules.kernel_log = kmsg;
+  o.kernel_modules.taint = root_->path() / "taint-E";
+  {
+    auto c = agent::AttestationClient::create(o);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    auto r = (*c)->attest();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  auto alerts = alerts_of("modules-1");
+  ASSERT_EQ(alerts.size(), 1u) << json(alerts).dump(2);
+  EXPECT_EQ(alerts[0]["kind"], "untrusted-kernel-module");
+  EXPECT_EQ(alerts[0]["severity"], "Low");
+  EXPECT_NE(alerts[0]["detail"].get<std::string>().find("rogue_mod"), std::string::npos) << alerts[0].dump(2);
+  // The boot itself is trusted: the module alert does not make the VM Unhealthy.
+  EXPECT_EQ(status_of("modules-1")["bootIntegrityValidated"], "Valid");
+  // The next report without it resolves the alert.
+  ASSERT_EQ(attest(*tpm, id, boot_log_path(), *svc_), "");
+  EXPECT_TRUE(alerts_of("modules-1").empty());
+  EXPECT_EQ(alerts_of("modules-1", "resolved").size(), 1u);
+}
+
+TEST_F(FleetE2E, LearningMakesTheGroupsFirstBaselineFromItsFirstVerifiedBoot) {
+  const std::string id = "4a1b2c3d-0000-4000-8000-000000000121";
+  auto on = api("PUT", "/baselines/learned-pool/learning", json{{"enabled", true}});
+  EXPECT_EQ(on["learning"], true);
+  api("POST", "/vms",
+      json{{"name", "learner-1"}, {"vmId", id}, {"group", "learned-pool"},
+           {"securityProfile", {{"securityType", "TrustedLaunch"}, {"uefiSettings", {{"secureBootEnabled", true}}}, {"enableTpm", true}}}},
+      201);
+  auto tpm = vm_tpm("learner-1", boot_log_path());
+  ASSERT_TRUE(tpm);
+  ASSERT_EQ(attest(*tpm, id, boot_log_path(), *svc_), "");
+  EXPECT_EQ(status_of("learner-1")["healthStatus"], "Healthy");
+  auto b = api("GET", "/baselines/learned-pool");
+  EXPECT_EQ(b["version"], 1) << b.dump(2);
+  ASSERT_EQ(b["variants"].size(), 1u);
+  EXPECT_EQ(b["variants"][0]["source"], "learned:" + id);
+  // Learning stops after the first baseline: the list says so.
+  bool listed = false;
+  const auto groups = api("GET", "/baselines");
+  for (const auto& g : groups["value"])
+    if (g["group"] == "learned-pool") {
+      listed = true;
+      EXPECT_EQ(g["learning"], false);
+    }
+  EXPECT_TRUE(listed) << groups.dump(2);
 }
 
 // A short refresh window on its own tlaunchd: the VM attests once, then stops.
