@@ -171,6 +171,13 @@ Result<std::optional<Vm>> Fleet::record_rejected(const std::string& vm_id, const
     switch (cls) {
       case RejectionClass::ignored:
         break;
+      case RejectionClass::transient:
+        vm.status.health = Health::unknown;
+        vm.status.error_message = "the last attestation could not be validated (transient failure): " + what;
+        vm.last_report_at = now;
+        TL_FLEET_TRY(save_vm(*db, row));
+        TL_FLEET_TRY(refresh_recommendations(*db, row));
+        break;
       case RejectionClass::not_from_vtpm:
         // Anyone can send a quote; only the alert records that someone did.
         TL_FLEET_TRY(raise_alert(*db, AlertInput{kQuoteNotFromVtpm, vm.spec.name, vm.spec.group, what, {}}, now));

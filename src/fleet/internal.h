@@ -78,6 +78,7 @@ AttestationStatus status_from_verified(const VerifiedFacts& f, const SecurityPro
 enum class RejectionClass {
   not_from_vtpm,      // the quote does not verify under the VM's AK: alert only
   after_quote,        // the VM's TPM signed what failed: Unhealthy + alert
+  transient,          // the service could not finish the verification: Unknown, no alert
   ignored,            // says nothing about the VM (challenge, transient, malformed request)
 };
 RejectionClass classify_rejection(const std::string& reason);

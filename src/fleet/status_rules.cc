@@ -80,7 +80,11 @@ AttestationStatus status_from_verified(const VerifiedFacts& f, const SecurityPro
 //   not shown to be the VM's TPM's answer to this challenge: not-from-vtpm.
 // - quote-pcr-values joins quote-pcr-selection / quote-pcr-digest (after the
 //   signature in tpm::verify_quote's order).
+// - verifier-internal (a step the verifier could not run, e.g. a hash OpenSSL
+//   lacks) says nothing about the VM either way: the issue's "transient
+//   failure", so Unknown until the next report.
 RejectionClass classify_rejection(const std::string& r) {
+  if (r == "verifier-internal") return RejectionClass::transient;
   if (r == "quote-pcr-selection" || r == "quote-pcr-values" || r == "quote-pcr-digest") {
     return RejectionClass::after_quote;
   }

@@ -238,6 +238,19 @@ TEST_F(FleetTest, IgnoredRejectionsRecordNothing) {
   EXPECT_TRUE(events().empty());
 }
 
+TEST_F(FleetTest, TransientVerifierFailureMakesTheVmUnknownWithoutAnAlert) {
+  must_register(spec("web-01"));
+  auto vm = fleet_->record_rejected("vmid-web-01", rejection("verifier-internal", "no SM3 in this OpenSSL"), kT0 + 10);
+  ASSERT_TRUE(vm.ok() && vm->has_value());
+  EXPECT_EQ((*vm)->status.health, Health::unknown);
+  ASSERT_TRUE((*vm)->status.error_message);
+  EXPECT_NE((*vm)->status.error_message->find("transient"), std::string::npos);
+  EXPECT_NE((*vm)->status.error_message->find("no SM3"), std::string::npos);
+  EXPECT_FALSE((*vm)->status.timestamp);  // nothing was validated
+  EXPECT_TRUE(open_alerts().empty());
+  EXPECT_TRUE(events().empty());
+}
+
 TEST_F(FleetTest, RepeatsDeduplicateWithoutNewEvents) {
   must_register(spec("web-01"));
   for (int i = 0; i < 3; ++i) {

@@ -122,7 +122,7 @@ TEST(StatusRules, RejectionClasses) {
       {"evidence-malformed", RejectionClass::ignored},
       {"challenge-expired", RejectionClass::ignored},
       {"unavailable", RejectionClass::ignored},
-      {"verifier-internal", RejectionClass::ignored},
+      {"verifier-internal", RejectionClass::transient},
       {"", RejectionClass::ignored},
   };
   for (const auto& [reason, cls] : cases) {
