@@ -214,7 +214,8 @@ Result<VerifiedAttestation> verify_attestation(const Evidence& evidence, const E
   }
 
   nlohmann::json claims = detail::make_claims(detail::ClaimInputs{
-      identity, *quote, facts, runtime_key, policy.secure_boot, evidence.os, evidence.client_payload});
+      identity, *quote, facts, runtime_key, policy.secure_boot, evidence.os, evidence.client_payload,
+      &evidence.kernel_modules});
   return AttestationBuilder::build(identity.vm_id, std::move(*quote), std::move(facts), std::move(runtime_key),
                                    std::move(claims), std::move(measurements), std::move(baseline_match),
                                    SelfReported{evidence.os, evidence.kernel_modules});

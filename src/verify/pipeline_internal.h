@@ -32,8 +32,7 @@ struct ClaimInputs {
   const SecureBootReference& reference;
   const OsInfo& os;                       // self-reported
   const nlohmann::json& client_payload;  // self-reported
-  // Self-reported; null or not reported = no x-tl-kernel-modules claim. A
-  // pointer with a default so that building ClaimInputs without it still compiles.
+  // Self-reported; null or not reported = no x-tl-kernel-modules claim.
   const KernelModuleReport* kernel_modules = nullptr;
 };
 nlohmann::json make_claims(const ClaimInputs& in);
