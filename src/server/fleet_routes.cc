@@ -132,7 +132,8 @@ Result<http::Response> create_baseline(Service& s, const http::Request& req) {
   }
   const int64_t now = s.now();
   auto variant = policy::variant_from_eventlog(*log, name, pcrs, now);
-  if (!variant) return variant.take_error();
+  // One reason for a bad request here (eventlog-malformed is a 403 rejection of evidence).
+  if (!variant) return Error{"eventLog: " + variant.error().message, "baseline-invalid"};
   auto b = s.fleet().add_baseline(req.path_params.at("group"), std::move(*variant), pcrs, mode, now);
   if (!b) return b.take_error();
   return json_response(201, policy::to_json(*b));

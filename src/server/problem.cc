@@ -43,7 +43,6 @@ const std::map<std::string_view, Kind>& kinds() {
       {"vm-not-found", {404, "No such registered VM"}},
       {"baseline-invalid", {400, "The baseline is not valid"}},
       {"baseline-not-found", {404, "No such baseline"}},
-      {"eventlog-malformed", {400, "The event log is not valid"}},
       {"alert-query-invalid", {400, "The alert query is not valid"}},
       {"suppression-invalid", {400, "The suppression rule is not valid"}},
       {"suppression-not-found", {404, "No such suppression rule"}},

@@ -361,7 +361,18 @@ Result<json> Service::attest(const json& req) {
   if (!baseline) log_.error("fleet: reading the baseline failed", {{"vmId", evidence->vm_id}, {"error", baseline.error().message}});
   auto verified = verify_for(*evidence, evidence->nonce, **vm, baseline ? *baseline : nullptr);
   if (!verified) {
-    record_rejection_in_fleet(evidence->vm_id, verified.error(), clock_());
+    // A rejection changes the fleet's view of the VM only once per challenge:
+    // the nonce is used up first, so a captured evidence body replayed with a
+    // mangled log or key cannot make a healthy VM Unhealthy (docs/fleet.md).
+    auto rcid = verify::challenge_id(evidence->nonce);
+    if (rcid) {
+      const int64_t now = clock_();
+      auto first = repo_->consume_challenge(rcid->hex, now + config_.challenge_lifetime_seconds + 120);
+      if (!first)
+        log_.error("fleet: cannot record the challenge of a rejected attestation", {{"error", first.error().message}});
+      else if (*first)
+        record_rejection_in_fleet(evidence->vm_id, verified.error(), now);
+    }
     return verified.take_error();
   }
   // Single use, recorded only for evidence that verified (a rejected attempt costs no write).

@@ -55,6 +55,15 @@ int fail(const std::string& m) {
   return 1;
 }
 
+// A webhook URL for logs: scheme, host and port only. Chat-style webhook URLs
+// carry their secret in the path or query.
+std::string webhook_origin(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return "(webhook)";
+  const auto path = url.find_first_of("/?#", scheme_end + 3);
+  return url.substr(0, path) + (path == std::string::npos ? "" : "/…");
+}
+
 // The webhook dispatcher, with each secret read from its file (never logged).
 tl::Result<std::unique_ptr<tl::fleet::WebhookDispatcher>> open_webhooks(const Config& c, Logger& log) {
   tl::fleet::WebhookOptions o;
@@ -72,15 +81,20 @@ tl::Result<std::unique_ptr<tl::fleet::WebhookDispatcher>> open_webhooks(const Co
       if (secret.empty()) return tl::Error{"webhook " + w.url + ": secret file " + *w.secret_file + " is empty"};
       t.secret = std::move(secret);
     }
+    if (w.url.rfind("http://", 0) == 0)
+      log.warn("webhook without TLS: alert payloads travel in clear", {{"webhook", webhook_origin(w.url)}});
     o.targets.push_back(std::move(t));
   }
-  o.on_report = [&log](const tl::fleet::WebhookReport& r) {
+  o.on_report = [&log](const tl::fleet::WebhookReport& report) {
     using O = tl::fleet::WebhookReport::Outcome;
+    tl::fleet::WebhookReport r = report;
+    for (size_t at; !r.url.empty() && (at = r.error.find(r.url)) != std::string::npos;)
+      r.error.replace(at, r.url.size(), webhook_origin(r.url));
     if (r.outcome == O::retry_scheduled)
-      log.warn("webhook delivery failed; will retry", {{"url", r.url}, {"event", r.event_id}, {"attempt", r.attempt},
+      log.warn("webhook delivery failed; will retry", {{"webhook", webhook_origin(r.url)}, {"event", r.event_id}, {"attempt", r.attempt},
                                                         {"error", r.error}});
     else if (r.outcome == O::gave_up)
-      log.error("webhook delivery given up", {{"url", r.url}, {"event", r.event_id}, {"attempt", r.attempt},
+      log.error("webhook delivery given up", {{"webhook", webhook_origin(r.url)}, {"event", r.event_id}, {"attempt", r.attempt},
                                               {"error", r.error}});
   };
   o.on_error = [&log](const tl::Error& e) { log.error("webhook dispatcher", {{"error", e.message}}); };

@@ -331,7 +331,8 @@ TEST_F(FleetCli, OperatorWalkthroughFromRegistrationToDeletion) {
   r = cli({"baseline", "create", "debian-12-pool", "--from-eventlog",
            dir_.file("garbage.bin", as_bytes("this is not a TCG event log")).string()});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("(eventlog-malformed)"));
+  EXPECT_THAT(r.err, HasSubstr("(baseline-invalid)"));
+  EXPECT_THAT(r.err, HasSubstr("eventLog: "));
   r = cli({"baseline", "learn", "k8s-nodes", "on"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "group k8s-nodes: learning on\n");

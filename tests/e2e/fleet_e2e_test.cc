@@ -280,6 +280,16 @@ TEST_F(FleetE2E, FleetRoutesNeedTheAdminToken) {
   EXPECT_EQ(none.headers.count("WWW-Authenticate"), 1u);
   auto wrong = call(*svc_, token_ + "x", "GET", "/vms");
   EXPECT_EQ(wrong.status, 401);
+  // Every fleet route, read or write, refuses before doing anything.
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"POST", "/vms"}, {"GET", "/vms"}, {"GET", "/vms/x"}, {"PATCH", "/vms/x"}, {"DELETE", "/vms/x"},
+      {"POST", "/baselines/g"}, {"GET", "/baselines"}, {"GET", "/baselines/g"}, {"PUT", "/baselines/g/learning"},
+      {"GET", "/alerts"}, {"POST", "/suppressions"}, {"GET", "/suppressions"}, {"DELETE", "/suppressions/1"},
+      {"GET", "/recommendations"}, {"GET", "/fleet/summary"}};
+  for (const auto& [method, path] : routes) {
+    auto r = call(*svc_, token_.substr(0, 10), method, path, json::object());
+    EXPECT_EQ(r.status, 401) << method << " " << path << ": " << r.body;
+  }
   EXPECT_EQ(fs::status(root_->path() / "svc/tlaunchd.db.admin-token").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
 }
@@ -447,6 +457,37 @@ TEST_F(FleetE2E, QuoteFromAnotherTpmRaisesTheAlertWithoutChangingTheStatus) {
   EXPECT_EQ(alerts[0]["kind"], "quote-not-from-vtpm");
   EXPECT_EQ(alerts[0]["severity"], "Medium");
   EXPECT_EQ(status_of("victim-1")["healthStatus"], "Healthy");
+}
+
+TEST_F(FleetE2E, ReplayedEvidenceWithAMangledLogDoesNotChangeAHealthyVm) {
+  create_baseline();
+  const std::string id = "4a1b2c3d-0000-4000-8000-0000000000e2";
+  register_vm("replayed-1", id);
+  auto tpm = vm_tpm("replayed-1", boot_log_path());
+  ASSERT_TRUE(tpm);
+  ASSERT_EQ(attest(*tpm, id, boot_log_path(), *svc_), "");  // enrolls
+  auto c = agent::AttestationClient::create(options(*tpm, id, boot_log_path(), svc_->base_url()));
+  ASSERT_TRUE(c.ok());
+  auto ch = http::Client::create(svc_->base_url());
+  auto nonce_resp = (*ch)->post_json("/challenge", json{{"vmId", id}}.dump());
+  ASSERT_TRUE(nonce_resp.ok());
+  auto nonce = token::base64url_decode(json::parse(nonce_resp->body)["nonce"].get<std::string>());
+  auto evidence = (*c)->collect_evidence(*nonce);
+  ASSERT_TRUE(evidence.ok()) << evidence.error().message;
+  auto genuine = (*ch)->post_json("/attest", evidence->dump());
+  ASSERT_TRUE(genuine.ok());
+  ASSERT_EQ(genuine->status, 200) << genuine->body;
+  // Someone who saw that body sends it again with the log cut short.
+  json mangled = *evidence;
+  auto log = token::base64url_decode(mangled["eventLog"].get<std::string>());
+  ASSERT_TRUE(log.ok());
+  log->resize(log->size() / 2);
+  mangled["eventLog"] = token::base64url_encode(*log);
+  auto r = (*ch)->post_json("/attest", mangled.dump());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 403) << r->body;
+  EXPECT_EQ(status_of("replayed-1")["healthStatus"], "Healthy");
+  EXPECT_TRUE(alerts_of("replayed-1").empty());
 }
 
 TEST_F(FleetE2E, SuppressedAlertsAreListedButNotCounted) {
