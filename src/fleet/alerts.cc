@@ -32,7 +32,8 @@ std::string deviations_to_text(const std::vector<policy::Deviation>& devs) {
                  {"expected", d.expected},
                  {"actual", d.actual}});
   }
-  return a.dump();
+  // Deviation texts come from the VM's event log: never let invalid UTF-8 throw.
+  return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<std::vector<policy::Deviation>> deviations_from_text(const std::string& text) {
@@ -112,7 +113,9 @@ Status write_event(store::Database& db, const char* event, const Alert& a, int64
   TL_FLEET_TRY(st.bind_int64(1, now));
   TL_FLEET_TRY(st.bind_text(2, event));
   TL_FLEET_TRY(st.bind_int64(3, a.id));
-  TL_FLEET_TRY(st.bind_text(4, to_json(a).dump()));
+  // The detail can hold rejection messages and event-log text from the VM:
+  // invalid UTF-8 becomes U+FFFD rather than an exception out of record_*.
+  TL_FLEET_TRY(st.bind_text(4, to_json(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   TL_FLEET_ASSIGN(more, st.step());
   (void)more;
   return {};

@@ -37,6 +37,19 @@ std::string module_detail(const verify::KernelModuleReport& m) {
   return out;
 }
 
+// Learning makes one boot the reference for the whole group, so only a boot
+// whose trust is established may become it: Secure Boot on in the attested
+// boot, and a vTPM whose EK certificate validated and is the VM's bound EK
+// (what attestationCertValidated "Valid" means).
+bool learnable(const VerifiedFacts& f) {
+  return f.secure_boot == "enabled" && f.ek_certificate_validated && f.ek_matches_binding;
+}
+std::string learnable_why(const VerifiedFacts& f) {
+  if (!f.ek_certificate_validated) return "the VM's EK certificate does not chain to a configured CA";
+  if (!f.ek_matches_binding) return "the attestation came from another EK than the one the VM is bound to";
+  return "Secure Boot is not enabled in the attested boot (" + f.secure_boot + ")";
+}
+
 Result<Vm> finish(store::Database& db, VmRow row) {
   TL_FLEET_TRY(load_vm_extras(db, row.vm));
   return std::move(row.vm);
@@ -82,20 +95,33 @@ Result<std::optional<Vm>> Fleet::record_verified(const verify::VerifiedAttestati
       TL_FLEET_ASSIGN(current, load_baseline(*db, group, std::nullopt));
       if (!current) {
         TL_FLEET_ASSIGN(learn, learning_on(*db, group));
-        if (learn) {
+        if (learn && !learnable(f)) {
+          // A first baseline learned from an untrusted boot would make that
+          // boot the reference for the whole group: wait for a trusted one.
+          learning_error = "learning is on for group " + group + " but this attestation was not learned from: " +
+                           learnable_why(f) + "; learning stays on until an attestation qualifies";
+        } else if (learn) {
           // The group's first baseline is this boot (docs/fleet.md "Learning").
           const std::vector<uint32_t> pcrs = policy::default_baseline_pcrs();
           auto variant = policy::variant_from_verified(att.measurements(), "learned", pcrs, now);
-          if (variant) {
+          if (!variant) {
+            learning_error = "learning a baseline for group " + group + " from this VM failed: " +
+                             variant.error().message;
+          } else {
             variant->source = "learned:" + vm.spec.vm_id;
             std::vector<policy::BaselineVariant> variants;
             variants.push_back(std::move(*variant));
-            TL_FLEET_ASSIGN(b, insert_baseline(*db, group, std::move(variants), pcrs, now));
-            TL_FLEET_TRY(put_learning(*db, group, false));
-            current = std::move(b);
-          } else {
-            learning_error = "learning a baseline for group " + group + " from this VM failed: " +
-                             variant.error().message;
+            auto b = insert_baseline(*db, group, std::move(variants), pcrs, now);
+            if (!b && b.error().reason != "baseline-invalid") return b.take_error();  // the database failed
+            if (!b) {
+              // This boot cannot be stored as a baseline (e.g. beyond the
+              // reader's limits): say so and keep learning on.
+              learning_error = "learning a baseline for group " + group + " from this VM failed: " +
+                               b.error().message;
+            } else {
+              TL_FLEET_TRY(put_learning(*db, group, false));
+              current = std::move(*b);
+            }
           }
         }
       }

@@ -69,11 +69,38 @@ Result<policy::Baseline> insert_baseline(store::Database& db, const std::string&
   b.created_at = now;
   b.pcrs = pcrs;
   b.variants = std::move(variants);
+  // The reader's limits, checked here with messages that say what to do; the
+  // re-parse below is the backstop for every other rule of the reader.
+  if (b.variants.size() > kMaxBaselineVariants) {
+    return Error{"variants: a baseline version holds at most " + std::to_string(kMaxBaselineVariants) +
+                     " variants (this one would have " + std::to_string(b.variants.size()) +
+                     "); start afresh with mode new-version",
+                 "baseline-invalid"};
+  }
+  for (const policy::BaselineVariant& v : b.variants) {
+    if (v.measurements.size() > kMaxVariantMeasurements) {
+      return Error{"variant " + v.name + ": at most " + std::to_string(kMaxVariantMeasurements) +
+                       " measurements on the baseline PCRs (it has " + std::to_string(v.measurements.size()) + ")",
+                   "baseline-invalid"};
+    }
+  }
+  std::string body;
+  try {
+    body = policy::to_json(b).dump();
+  } catch (const nlohmann::json::exception& e) {
+    // Strict dump: text that is not UTF-8 would not be stored as given.
+    return Error{std::string("the baseline cannot be stored as JSON: ") + e.what(), "baseline-invalid"};
+  }
+  // Store only what load_baseline will read back: a body it refuses would
+  // break every VM of the group and baselines() for all groups.
+  if (auto back = policy::baseline_from_json(nlohmann::json::parse(body, nullptr, false)); !back) {
+    return Error{"the baseline would not read back: " + back.error().message, "baseline-invalid"};
+  }
   TL_FLEET_ASSIGN(ins, db.prepare("INSERT INTO fleet_baselines (grp, version, created_at, body) VALUES (?1,?2,?3,?4)"));
   TL_FLEET_TRY(ins.bind_text(1, group));
   TL_FLEET_TRY(ins.bind_int64(2, b.version));
   TL_FLEET_TRY(ins.bind_int64(3, now));
-  TL_FLEET_TRY(ins.bind_text(4, policy::to_json(b).dump()));
+  TL_FLEET_TRY(ins.bind_text(4, body));
   TL_FLEET_ASSIGN(more, ins.step());
   (void)more;
   return b;

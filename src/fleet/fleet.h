@@ -148,6 +148,8 @@ class Fleet {
 
   // Inventory. Errors carry reasons vm-invalid (field named), vm-exists, vm-not-found.
   Result<Vm> register_vm(const VmSpec& spec, int64_t now);
+  // A profile change re-derives health from the attested tri-states; a group
+  // change makes a VM with a status Unknown (docs/fleet.md).
   Result<Vm> update_vm(const std::string& name, const VmPatch& patch, int64_t now);
   Result<std::optional<Vm>> find(const std::string& name, int64_t now);
   Result<std::optional<Vm>> find_by_vm_id(const std::string& vm_id, int64_t now);
@@ -160,7 +162,8 @@ class Fleet {
 
   // Outcomes of attestations (service::attest). nullopt: vm_id is not
   // registered (nothing recorded). record_verified also learns the group's
-  // first baseline when learning is on and the group has none.
+  // first baseline when learning is on, the group has none, and this
+  // attestation has Secure Boot Enabled and attestationCertValidated Valid.
   Result<std::optional<Vm>> record_verified(const verify::VerifiedAttestation& att, const std::string& ek_name_hex,
                                             bool ek_certificate_validated, int64_t now);
   // `rejection.reason` decides (docs/fleet.md): quote-* signature/AK reasons →

@@ -72,6 +72,9 @@ struct VerifiedFacts {
   std::string reported_kernel_release;                 // self-reported uname -r
 };
 
+inline constexpr const char* kTpmDisabledMessage =
+    "the VM's security profile has the vTPM disabled (enableTpm: false)";
+
 AttestationStatus status_from_verified(const VerifiedFacts& f, const SecurityProfile& profile, int64_t now);
 
 // What a rejection means for the VM.
@@ -83,8 +86,8 @@ enum class RejectionClass {
 };
 RejectionClass classify_rejection(const std::string& reason);
 
-// Recommendations a VM deserves now. `stale_never_attested`: Pending VM swept
-// stale (no attestation within the refresh window of registration).
+// Recommendations a VM deserves now. `stale_never_attested`: VM swept stale
+// that never reported at all (stale_never_reported).
 std::vector<Recommendation> recommendations_for(const SecurityProfile& profile, bool agent_installed,
                                                 const AttestationStatus& status, bool stale_never_attested);
 
@@ -111,8 +114,15 @@ Status load_vm_extras(store::Database& db, Vm& vm);
 Status store_recommendations(store::Database& db, const std::string& vm, const std::vector<Recommendation>& recs);
 // Recomputes and stores the recommendations of a saved row.
 Status refresh_recommendations(store::Database& db, const VmRow& row);
-// staleness anchor for a VM in this state (NULL when it cannot go stale).
+// Staleness anchor after a status-setting event (registration, a verified
+// report, a failure after the quote verified): the status time (else the
+// registration) for a running VM, NULL for a stopped one. Health plays no
+// part: an Unknown VM must stay sweepable; only the sweep clears the anchor
+// of a running VM (update_vm handles power changes).
 std::optional<int64_t> fresh_since_for(const Vm& vm);
+// Swept stale without ever having reported anything (no verified status, no
+// attempt of any outcome): the case where install-agent is the likely fix.
+bool stale_never_reported(const Vm& vm);
 
 // Alerts (alerts.cc). All run inside the caller's transaction.
 struct AlertInput {
@@ -141,8 +151,15 @@ std::string deviations_to_text(const std::vector<policy::Deviation>& d);
 Result<std::vector<policy::Deviation>> deviations_from_text(const std::string& text);
 
 // Baselines (baselines.cc), inside the caller's transaction.
+// policy/baseline_json.cc's reader limits: a stored body beyond them could
+// never be loaded again, so insert_baseline refuses it (baseline-invalid).
+inline constexpr size_t kMaxBaselineVariants = 256;
+inline constexpr size_t kMaxVariantMeasurements = 65536;
 Result<std::optional<policy::Baseline>> load_baseline(store::Database& db, const std::string& group,
                                                       std::optional<int> version);
+// Refuses (baseline-invalid, before writing) a body load_baseline could not
+// read back: too many variants or measurements, or anything else
+// policy::baseline_from_json rejects.
 Result<policy::Baseline> insert_baseline(store::Database& db, const std::string& group,
                                          std::vector<policy::BaselineVariant> variants,
                                          const std::vector<uint32_t>& pcrs, int64_t now);

@@ -202,14 +202,19 @@ Status store_recommendations(store::Database& db, const std::string& vm, const s
 
 Status refresh_recommendations(store::Database& db, const VmRow& row) {
   const Vm& v = row.vm;
-  const bool stale_never_attested = v.status.health == Health::unknown && !v.status.timestamp;
   return store_recommendations(
       db, v.spec.name,
-      recommendations_for(v.spec.profile, v.spec.agent_installed, v.status, stale_never_attested));
+      recommendations_for(v.spec.profile, v.spec.agent_installed, v.status, stale_never_reported(v)));
+}
+
+bool stale_never_reported(const Vm& vm) {
+  // Unknown with no report of any outcome can only come from the sweep; a VM
+  // that reported a transient failure has an agent, so install-agent would mislead.
+  return vm.status.health == Health::unknown && !vm.status.timestamp && !vm.last_report_at;
 }
 
 std::optional<int64_t> fresh_since_for(const Vm& vm) {
-  if (vm.spec.power_state != PowerState::running || vm.status.health == Health::unknown) return std::nullopt;
+  if (vm.spec.power_state != PowerState::running) return std::nullopt;
   return vm.status.timestamp ? *vm.status.timestamp : vm.registered_at;
 }
 
@@ -228,6 +233,29 @@ Status check_spec(const VmSpec& s) {
 Result<Vm> finish(store::Database& db, VmRow row) {
   TL_FLEET_TRY(load_vm_extras(db, row.vm));
   return std::move(row.vm);
+}
+
+// Health after a profile change, from the attested tri-states (which only the
+// next attestation changes) and the new profile, as status_from_verified
+// combines them. Unknown stays Unknown: there is nothing attested to combine.
+void rederive_health(AttestationStatus& s, const SecurityProfile& profile) {
+  if (s.health == Health::unknown || s.health == Health::pending) return;
+  const bool attested_ok = s.attest_secure_boot_enabled == "Enabled" && s.attestation_cert_validated == "Valid" &&
+                           s.boot_integrity_validated == "Valid";
+  if (attested_ok && profile.tpm_enabled) {
+    s.health = Health::healthy;
+    s.error_message.reset();
+    return;
+  }
+  s.health = Health::unhealthy;
+  if (attested_ok) {
+    s.error_message = kTpmDisabledMessage;  // the profile is the only reason
+  } else if (!s.error_message || *s.error_message == kTpmDisabledMessage) {
+    // The attested reason the message named (if any) was hidden behind the profile's.
+    s.error_message = "the last attestation did not establish a healthy boot (attestSecureBootEnabled " +
+                      s.attest_secure_boot_enabled + ", attestationCertValidated " + s.attestation_cert_validated +
+                      ", bootIntegrityValidated " + s.boot_integrity_validated + ")";
+  }
 }
 
 }  // namespace
@@ -283,16 +311,37 @@ Result<Vm> Fleet::update_vm(const std::string& name, const VmPatch& patch, int64
     VmRow row = std::move(*found);
     Vm& v = row.vm;
     const bool was_running = v.spec.power_state == PowerState::running;
+    const std::string old_group = v.spec.group;
+    const SecurityProfile old_profile = v.spec.profile;
     if (patch.resource_id) v.spec.resource_id = *patch.resource_id;
     if (patch.group) v.spec.group = *patch.group;
     if (patch.profile) v.spec.profile = *patch.profile;
     if (patch.agent_installed) v.spec.agent_installed = *patch.agent_installed;
     if (patch.power_state) v.spec.power_state = *patch.power_state;
     if (patch.unbind_ek) v.ek_name.reset();
-    row.fresh_since = fresh_since_for(v);
-    // A VM that was just started gets a whole refresh window to attest, not
-    // an immediate stale alert for the time it was off.
-    if (!was_running && row.fresh_since) row.fresh_since = std::max(*row.fresh_since, now);
+    const bool running = v.spec.power_state == PowerState::running;
+    // The anchor is not derived from health (an Unknown VM must stay
+    // sweepable): a start gives a whole refresh window from now, not an
+    // immediate stale alert for the time the VM was off; a stop takes the VM
+    // out of the sweep; any other PATCH keeps the anchor.
+    if (!was_running && running) row.fresh_since = now;
+    if (!running) row.fresh_since.reset();
+    if (v.status.health != Health::pending) {
+      const bool group_changed = v.spec.group != old_group;
+      const bool profile_changed = v.spec.profile.security_type != old_profile.security_type ||
+                                   v.spec.profile.secure_boot_enabled != old_profile.secure_boot_enabled ||
+                                   v.spec.profile.tpm_enabled != old_profile.tpm_enabled;
+      if (group_changed) {
+        // The boot was judged against the old group's baseline, which says
+        // nothing about the new group's.
+        v.status.boot_integrity_validated = "Unknown";
+        v.status.health = Health::unknown;
+        v.status.error_message = "group changed from " + old_group + " to " + v.spec.group +
+                                 ": boot integrity is judged at the next attestation";
+      } else if (profile_changed) {
+        rederive_health(v.status, v.spec.profile);
+      }
+    }
     if (v.spec.power_state == PowerState::stopped) {
       // Staleness only concerns running VMs (docs/fleet-api.md).
       TL_FLEET_TRY(resolve_alert(*db, v.spec.name, kAttestationStale, now));

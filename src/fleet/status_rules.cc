@@ -54,7 +54,7 @@ AttestationStatus status_from_verified(const VerifiedFacts& f, const SecurityPro
                           ? "Secure Boot is disabled in the attested boot"
                           : "the attested boot does not show the Secure Boot state (" + f.secure_boot + ")";
   } else if (!profile.tpm_enabled) {
-    s.error_message = "the VM's security profile has the vTPM disabled (enableTpm: false)";
+    s.error_message = kTpmDisabledMessage;
   } else {
     s.error_message = "no baseline for group " + f.group +
                       ": create one (tlaunch baseline create " + f.group +

@@ -125,15 +125,16 @@ Result<int64_t> sweep_batch(store::Database& db, int64_t now, int64_t cutoff) {
       TL_FLEET_TRY(ins_event.reset());
       TL_FLEET_TRY(ins_event.bind_int64(1, now));
       TL_FLEET_TRY(ins_event.bind_int64(2, alert_id));
-      TL_FLEET_TRY(ins_event.bind_text(3, to_json(a).dump()));
+      TL_FLEET_TRY(ins_event.bind_text(3, to_json(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       TL_FLEET_ASSIGN(e, ins_event.step());
       (void)e;
     }
 
-    // Only install-agent can appear through staleness (a Pending VM that never
-    // attested); the others depend on the profile, which did not change.
+    // Only install-agent can appear through staleness (a VM that never
+    // reported at all); the others depend on the profile, which did not change.
     vm.status.health = Health::unknown;
-    for (const Recommendation& rec : recommendations_for(vm.spec.profile, vm.spec.agent_installed, vm.status, never)) {
+    for (const Recommendation& rec :
+         recommendations_for(vm.spec.profile, vm.spec.agent_installed, vm.status, stale_never_reported(vm))) {
       if (rec.kind != kRecInstallAgent) continue;
       TL_FLEET_TRY(ins_rec.reset());
       TL_FLEET_TRY(ins_rec.bind_text(1, vm.spec.name));

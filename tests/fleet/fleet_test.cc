@@ -447,6 +447,111 @@ TEST_F(FleetTest, StartedVmGetsAWholeWindow) {
   EXPECT_TRUE(open_alerts().empty());
 }
 
+TEST_F(FleetTest, StaleVmStoppedThenStartedGoesStaleAgain) {
+  must_register(spec("vm"), kT0);
+  ASSERT_EQ(*fleet_->sweep_stale(kT0 + kWindow + 1), 1);
+  VmPatch stop;
+  stop.power_state = PowerState::stopped;
+  ASSERT_TRUE(fleet_->update_vm("vm", stop, kT0 + 2 * kWindow).ok());
+  EXPECT_TRUE(open_alerts().empty());  // its stale alert resolved
+  VmPatch start;
+  start.power_state = PowerState::running;
+  ASSERT_TRUE(fleet_->update_vm("vm", start, kT0 + 3 * kWindow).ok());
+  // Still Unknown, but monitored again: a whole window from the start.
+  EXPECT_EQ(*fleet_->sweep_stale(kT0 + 4 * kWindow - 1), 0);
+  EXPECT_EQ(*fleet_->sweep_stale(kT0 + 4 * kWindow + 1), 1);
+  const auto alerts = open_alerts(std::string("vm"));
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].kind, "attestation-stale");
+}
+
+TEST_F(FleetTest, PatchOfAnUnknownVmAfterATransientFailureKeepsItSweepable) {
+  must_register(spec("vm"), kT0);
+  ASSERT_TRUE(fleet_->record_rejected("vmid-vm", rejection("verifier-internal"), kT0 + 10).ok());
+  ASSERT_EQ(must_find("vm").status.health, Health::unknown);
+  VmPatch agent;
+  agent.agent_installed = true;
+  ASSERT_TRUE(fleet_->update_vm("vm", agent, kT0 + 20).ok());
+  EXPECT_EQ(*fleet_->sweep_stale(kT0 + kWindow + 1), 1);  // anchored at registration: no valid attestation since
+  EXPECT_EQ(open_alerts(std::string("vm")).size(), 1u);
+}
+
+TEST_F(FleetTest, TransientFailureOfANeverAttestedVmDoesNotRecommendInstallingTheAgent) {
+  must_register(spec("vm"), kT0);
+  auto vm = fleet_->record_rejected("vmid-vm", rejection("verifier-internal"), kT0 + 10);
+  ASSERT_TRUE(vm.ok() && vm->has_value());
+  EXPECT_EQ((*vm)->status.health, Health::unknown);
+  EXPECT_TRUE((*vm)->recommendations.empty());  // the agent reported: it is installed
+  // Swept stale later: still no install-agent, since it did report.
+  ASSERT_EQ(*fleet_->sweep_stale(kT0 + kWindow + 1), 1);
+  EXPECT_TRUE(must_find("vm").recommendations.empty());
+  EXPECT_EQ(fleet_->summary()->rec_install_agent, 0);
+}
+
+TEST_F(FleetTest, InvalidUtf8InARejectionMessageIsRecordedAndItsEventWritten) {
+  must_register(spec("vm"), kT0);
+  auto vm = fleet_->record_rejected("vmid-vm", rejection("eventlog-malformed", "bad \xff\xfe bytes"), kT0 + 10);
+  ASSERT_TRUE(vm.ok()) << vm.error().message;
+  ASSERT_TRUE(vm->has_value());
+  EXPECT_EQ((*vm)->status.health, Health::unhealthy);
+  const auto alerts = open_alerts(std::string("vm"));
+  ASSERT_EQ(alerts.size(), 1u);
+  const auto ev = events();  // parses each body: valid JSON with U+FFFD in place of the bytes
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0], std::make_pair(std::string("alert.opened"), alerts[0].id));
+}
+
+TEST_F(FleetTest, BaselinesBeyondTheReaderLimitsAreRefused) {
+  policy::BaselineVariant v;
+  v.source = "eventlog";
+  v.created_at = kT0;
+  v.pcr_values = {{4, std::string(64, 'a')}};
+  v.measurements = {{4, 0, "EV_EFI_BOOT_SERVICES_APPLICATION", "x", std::string(64, 'c')}};
+  // 256 variants is the limit; the 257th is refused and nothing is stored.
+  for (int i = 0; i < 256; ++i) {
+    v.name = "v" + std::to_string(i);
+    auto b = fleet_->add_baseline("pool-a", v, {4}, Fleet::BaselineMode::add_variant, kT0 + i);
+    ASSERT_TRUE(b.ok()) << i << ": " << b.error().message;
+  }
+  v.name = "one-too-many";
+  auto over = fleet_->add_baseline("pool-a", v, {4}, Fleet::BaselineMode::add_variant, kT0 + 300);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().reason, "baseline-invalid");
+  EXPECT_NE(over.error().message.find("at most 256 variants"), std::string::npos) << over.error().message;
+  auto list = fleet_->baselines();
+  ASSERT_TRUE(list.ok()) << list.error().message;
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].version, 256);
+  EXPECT_EQ((*list)[0].variants.size(), 256u);
+
+  // 65,536 measurements per variant is the limit.
+  policy::BaselineVariant big = v;
+  big.name = "big";
+  big.measurements.assign(65537, v.measurements[0]);
+  for (size_t i = 0; i < big.measurements.size(); ++i) big.measurements[i].event = static_cast<uint32_t>(i + 1);
+  auto huge = fleet_->add_baseline("pool-b", big, {4}, Fleet::BaselineMode::new_version, kT0);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.error().reason, "baseline-invalid");
+  EXPECT_NE(huge.error().message.find("at most 65536 measurements"), std::string::npos) << huge.error().message;
+  big.measurements.resize(65536);
+  auto at_limit = fleet_->add_baseline("pool-b", big, {4}, Fleet::BaselineMode::new_version, kT0);
+  ASSERT_TRUE(at_limit.ok()) << at_limit.error().message;
+  auto read_back = fleet_->baseline("pool-b", std::nullopt);
+  ASSERT_TRUE(read_back.ok() && read_back->has_value()) << (read_back.ok() ? "" : read_back.error().message);
+  EXPECT_EQ((*read_back)->variants[0].measurements.size(), 65536u);
+
+  // Anything else the reader refuses is caught by the round trip (here a text
+  // member beyond its length limit).
+  policy::BaselineVariant odd = v;
+  odd.name = "odd";
+  odd.measurements[0].component = std::string(5000, 'x');
+  auto refused = fleet_->add_baseline("pool-c", odd, {4}, Fleet::BaselineMode::new_version, kT0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason, "baseline-invalid");
+  EXPECT_FALSE(fleet_->baseline("pool-c", std::nullopt)->has_value());
+  EXPECT_TRUE(fleet_->baselines().ok());
+}
+
 TEST_F(FleetTest, SweepIsBatched) {
   // More than one batch (2000) of stale VMs, all handled in one call.
   for (int i = 0; i < 4500; ++i) must_register(spec("vm-" + std::to_string(i)), kT0);

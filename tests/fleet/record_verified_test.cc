@@ -240,11 +240,59 @@ TEST_F(RecordVerified, AnotherEkIsInvalidWithAQuoteAlert) {
   EXPECT_EQ(rebound.status.health, Health::healthy);
 }
 
-TEST_F(RecordVerified, UncertifiedEkIsUnhealthy) {
+TEST_F(RecordVerified, UncertifiedEkIsUnhealthyAndIsNotLearnedFrom) {
   ASSERT_TRUE(fleet_->set_learning("debian-12", true).ok());
   const Vm vm = record(attest(), kT0 + 60, kEk, false);
   EXPECT_EQ(vm.status.attestation_cert_validated, "Invalid");
+  EXPECT_EQ(vm.status.boot_integrity_validated, "Unknown");
   EXPECT_EQ(vm.status.health, Health::unhealthy);
+  ASSERT_TRUE(vm.status.error_message.has_value());
+  EXPECT_NE(vm.status.error_message->find("was not learned from"), std::string::npos) << *vm.status.error_message;
+  EXPECT_NE(vm.status.error_message->find("EK certificate"), std::string::npos) << *vm.status.error_message;
+  // No baseline, learning still on.
+  EXPECT_FALSE(fleet_->baseline("debian-12", std::nullopt)->has_value());
+  auto infos = fleet_->baselines();
+  ASSERT_TRUE(infos.ok());
+  ASSERT_EQ(infos->size(), 1u);
+  EXPECT_EQ((*infos)[0].version, 0);
+  EXPECT_TRUE((*infos)[0].learning);
+  // A later attestation with a validated EK certificate is learned from.
+  EXPECT_EQ(record(attest(), kT0 + 120).status.health, Health::healthy);
+  EXPECT_FALSE((*fleet_->baselines())[0].learning);
+}
+
+TEST_F(RecordVerified, ProfileChangeRederivesHealth) {
+  ASSERT_TRUE(fleet_->set_learning("debian-12", true).ok());
+  ASSERT_EQ(record(attest(), kT0 + 60).status.health, Health::healthy);
+  VmPatch off;
+  off.profile = SecurityProfile{};
+  off.profile->tpm_enabled = false;
+  auto vm = fleet_->update_vm("deb-01", off, kT0 + 70);
+  ASSERT_TRUE(vm.ok()) << vm.error().message;
+  EXPECT_EQ(vm->status.health, Health::unhealthy);
+  EXPECT_EQ(vm->status.boot_integrity_validated, "Valid");  // attested facts stay until the next attestation
+  ASSERT_TRUE(vm->status.error_message.has_value());
+  EXPECT_NE(vm->status.error_message->find("enableTpm: false"), std::string::npos);
+  // Back on: Healthy again from the same attested facts.
+  VmPatch on;
+  on.profile = SecurityProfile{};
+  vm = fleet_->update_vm("deb-01", on, kT0 + 80);
+  ASSERT_TRUE(vm.ok());
+  EXPECT_EQ(vm->status.health, Health::healthy);
+  EXPECT_FALSE(vm->status.error_message.has_value());
+}
+
+TEST_F(RecordVerified, GroupChangeMakesBootIntegrityUnknown) {
+  ASSERT_TRUE(fleet_->set_learning("debian-12", true).ok());
+  ASSERT_EQ(record(attest(), kT0 + 60).status.health, Health::healthy);
+  VmPatch move;
+  move.group = "debian-13";
+  auto vm = fleet_->update_vm("deb-01", move, kT0 + 70);
+  ASSERT_TRUE(vm.ok()) << vm.error().message;
+  EXPECT_EQ(vm->status.health, Health::unknown);
+  EXPECT_EQ(vm->status.boot_integrity_validated, "Unknown");
+  EXPECT_EQ(vm->status.error_message,
+            "group changed from debian-12 to debian-13: boot integrity is judged at the next attestation");
 }
 
 TEST_F(RecordVerified, HealthyResolvesFailedAndStale) {
