@@ -1,8 +1,9 @@
 #include "cli/fleet_output.h"
 
+#include "common/rfc3339.h"
+
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 
 namespace tl::cli {
@@ -60,12 +61,7 @@ std::string time_text(const Json& object, std::string_view key) {
   const Json* v = member(object, key);
   if (v == nullptr || v->is_null()) return "-";
   if (v->is_number_integer()) {
-    const std::time_t t = static_cast<std::time_t>(v->get<int64_t>());
-    std::tm tm{};
-    if (::gmtime_r(&t, &tm) == nullptr) return text(*v);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return format_rfc3339(v->get<int64_t>());
   }
   return text(*v);
 }

@@ -225,6 +225,5 @@ nlohmann::json to_json(const Summary& s);
 Result<VmSpec> vm_spec_from_json(const nlohmann::json& j);
 Result<VmPatch> vm_patch_from_json(const nlohmann::json& j);
 Result<Suppression> suppression_from_json(const nlohmann::json& j);
-std::string rfc3339(int64_t unix_seconds);
 
 }  // namespace tl::fleet

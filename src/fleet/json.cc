@@ -1,7 +1,7 @@
 // API strings, JSON renderings and strict request decoding (docs/fleet-api.md).
-#include <ctime>
 #include <set>
 
+#include "common/rfc3339.h"
 #include "fleet/fleet.h"
 #include "fleet/internal.h"
 
@@ -22,15 +22,6 @@ const char* security_type_name(SecurityType t) {
 }
 
 const char* power_state_name(PowerState p) { return p == PowerState::running ? "Running" : "Stopped"; }
-
-std::string rfc3339(int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 namespace detail {
 
@@ -68,7 +59,7 @@ bool valid_name(const std::string& s) {
 namespace {
 
 nlohmann::json opt_time(const std::optional<int64_t>& t) {
-  return t ? nlohmann::json(rfc3339(*t)) : nlohmann::json(nullptr);
+  return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
 }
 
 nlohmann::json profile_json(const SecurityProfile& p) {
@@ -104,7 +95,7 @@ nlohmann::json to_json(const Vm& vm) {
       {"agentInstalled", vm.spec.agent_installed},
       {"powerState", power_state_name(vm.spec.power_state)},
       {"ekName", vm.ek_name ? nlohmann::json(*vm.ek_name) : nlohmann::json(nullptr)},
-      {"registeredAt", rfc3339(vm.registered_at)},
+      {"registeredAt", format_rfc3339(vm.registered_at)},
       {"lastReportAt", opt_time(vm.last_report_at)},
       {"attestationStatus", {{"name", "default"}, {"type", "attestationStatus"}, {"properties", props}}},
       {"recommendations", recs},
@@ -123,8 +114,8 @@ nlohmann::json to_json(const Alert& a) {
       {"vm", a.vm},
       {"group", a.group},
       {"state", a.open ? "open" : "resolved"},
-      {"openedAt", rfc3339(a.opened_at)},
-      {"lastSeenAt", rfc3339(a.last_seen_at)},
+      {"openedAt", format_rfc3339(a.opened_at)},
+      {"lastSeenAt", format_rfc3339(a.last_seen_at)},
       {"resolvedAt", opt_time(a.resolved_at)},
       {"count", a.count},
       {"detail", a.detail},
@@ -136,7 +127,7 @@ nlohmann::json to_json(const Alert& a) {
 nlohmann::json to_json(const Suppression& s) {
   auto opt = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return {{"id", s.id},         {"group", opt(s.group)},   {"vm", opt(s.vm)},
-          {"kind", opt(s.kind)}, {"reason", s.reason}, {"createdAt", rfc3339(s.created_at)}};
+          {"kind", opt(s.kind)}, {"reason", s.reason}, {"createdAt", format_rfc3339(s.created_at)}};
 }
 
 nlohmann::json to_json(const Summary& s) {

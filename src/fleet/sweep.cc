@@ -7,6 +7,7 @@
 // the index (fresh_since = NULL), so the work is proportional to the VMs that
 // change. Statements are prepared once per batch, and each batch is its own
 // transaction so attestations are not held off for a whole large sweep.
+#include "common/rfc3339.h"
 #include "fleet/internal.h"
 
 namespace tl::fleet {
@@ -80,9 +81,9 @@ Result<int64_t> sweep_batch(store::Database& db, int64_t now, int64_t cutoff) {
     Vm& vm = row.vm;
     const bool never = !vm.status.timestamp;
     const std::string message =
-        never ? "no valid attestation since registration at " + rfc3339(vm.registered_at) +
+        never ? "no valid attestation since registration at " + format_rfc3339(vm.registered_at) +
                     " (refresh window exceeded): is the attestation agent installed and running?"
-              : "no valid attestation since " + rfc3339(*vm.status.timestamp) +
+              : "no valid attestation since " + format_rfc3339(*vm.status.timestamp) +
                     " (refresh window exceeded): the agent stopped reporting or the VM may be compromised";
     TL_FLEET_TRY(up_vm.reset());
     TL_FLEET_TRY(up_vm.bind_text(1, vm.spec.name));

@@ -42,8 +42,6 @@ Result<std::string> payload(const Event& event);
 // "sha256=<lower-case hex HMAC-SHA256(secret, body)>".
 Result<std::string> signature(ByteView secret, std::string_view body);
 
-// "2026-11-22T20:01:02Z".
-std::string rfc3339_utc(int64_t unix_seconds);
 
 // Delay before attempt `failures + 1` after `failures` (>= 1) failed ones:
 // cap = min(max, first * 2^(failures-1)), delay = cap/2 + unit * cap/2 ("equal

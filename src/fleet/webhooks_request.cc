@@ -1,10 +1,10 @@
 // What a webhook receives and when it is retried (docs/webhooks.md).
 #include <algorithm>
-#include <ctime>
 #include <exception>
 
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"
 #include "crypto/kdf.h"
 #include "fleet/webhooks_internal.h"
 #include "http/origin.h"
@@ -42,15 +42,6 @@ Result<SplitUrl> split_url(std::string_view url) {
   return out;
 }
 
-std::string rfc3339_utc(int64_t unix_seconds) {
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(text, n);
-}
-
 Result<std::string> payload(const Event& event) {
   // ordered_json keeps "event" first and the alert's members in src/fleet's
   // order, so what a person reads in a receiver's log matches the API.
@@ -62,7 +53,7 @@ Result<std::string> payload(const Event& event) {
   Json out;
   out["event"] = event.event;
   out["id"] = event.id;
-  out["createdAt"] = rfc3339_utc(event.created_at);
+  out["createdAt"] = format_rfc3339(event.created_at);
   out["alert"] = std::move(alert);
   try {
     return out.dump();

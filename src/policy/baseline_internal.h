@@ -28,12 +28,3 @@ Status check_variant_name(std::string_view name);
 bool contains_pcr(const std::vector<uint32_t>& pcrs, uint32_t pcr);
 
 }  // namespace tl::policy::detail
-
-namespace tl::policy::detail {
-
-// "2026-11-22T20:00:00Z" (UTC, whole seconds), as docs/fleet-api.md writes times.
-std::string rfc3339_utc(int64_t unix_seconds);
-// Exactly the form rfc3339_utc writes; the error says what is wrong.
-Result<int64_t> parse_rfc3339_utc(std::string_view text);
-
-}  // namespace tl::policy::detail

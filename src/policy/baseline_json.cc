@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 
+#include "common/rfc3339.h"
 #include "policy/baseline_internal.h"
 
 namespace tl::policy {
@@ -87,7 +88,7 @@ Result<std::string> sha256_hex(const json& j, const std::string& path) {
 
 Result<int64_t> timestamp(const json& j, const std::string& path) {
   if (!j.is_string()) return at(path, std::string("expected an RFC 3339 time string, got ") + type_name(j));
-  auto t = detail::parse_rfc3339_utc(j.get_ref<const std::string&>());
+  auto t = parse_rfc3339(j.get_ref<const std::string&>());
   if (!t) return at(path, t.error().message);
   return *t;
 }
@@ -224,13 +225,13 @@ json to_json(const Baseline& b) {
     for (const Measurement& m : v.measurements) list.push_back(measurement_json(m));
     variants.push_back(json{{"name", v.name},
                             {"source", v.source},
-                            {"createdAt", detail::rfc3339_utc(v.created_at)},
+                            {"createdAt", format_rfc3339(v.created_at)},
                             {"pcrValues", std::move(values)},
                             {"measurements", std::move(list)}});
   }
   return json{{"group", b.group},
               {"version", b.version},
-              {"createdAt", detail::rfc3339_utc(b.created_at)},
+              {"createdAt", format_rfc3339(b.created_at)},
               {"pcrs", b.pcrs},
               {"variants", std::move(variants)}};
 }

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/rfc3339.h"
 #include "crypto/digest.h"
 #include "fleet/fleet.h"
 #include "policy/baseline.h"
@@ -198,7 +199,7 @@ void add_fleet_routes(http::Router& r, Service& s, Logger& log, Metrics& m) {
     json v = json::array();
     for (const auto& b : *list)
       v.push_back({{"group", b.group}, {"version", b.version}, {"variants", b.variants}, {"learning", b.learning},
-                   {"createdAt", b.version ? json(fleet::rfc3339(b.created_at)) : json(nullptr)}});
+                   {"createdAt", b.version ? json(format_rfc3339(b.created_at)) : json(nullptr)}});
     return json_response(200, json{{"value", v}});
   });
   add("GET", "/baselines/{group}", [&s](const http::Request& req) -> Result<http::Response> {

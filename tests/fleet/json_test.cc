@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "common/rfc3339.h"
 #include "fleet/fleet.h"
 
 namespace tl::fleet {
@@ -181,8 +182,8 @@ TEST(FleetJson, SummaryShape) {
 }
 
 TEST(FleetJson, Rfc3339) {
-  EXPECT_EQ(rfc3339(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(rfc3339(1795377662), "2026-11-22T20:01:02Z");
+  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(1795377662), "2026-11-22T20:01:02Z");
 }
 
 }  // namespace

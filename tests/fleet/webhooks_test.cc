@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/hex.h"
+#include "common/rfc3339.h"
 #include "fleet/webhooks_internal.h"
 #include "http/http.h"
 #include "raw_socket.h"
@@ -524,8 +525,8 @@ TEST(WebhookUrl, SplitsOriginAndPath) {
 }
 
 TEST(WebhookPayload, Rfc3339) {
-  EXPECT_EQ(webhooks::rfc3339_utc(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(webhooks::rfc3339_utc(1795377662), "2026-11-22T20:01:02Z");
+  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(1795377662), "2026-11-22T20:01:02Z");
 }
 
 }  // namespace

@@ -1,10 +1,9 @@
-// RFC 3339 UTC timestamps for baseline JSON, computed without the C library's
-// time zone state (timegm is not standard; gmtime_r is enough for output).
+// Computed without the C library's time zone state (timegm is not standard).
+#include "common/rfc3339.h"
+
 #include <cstdio>
 
-#include "policy/baseline_internal.h"
-
-namespace tl::policy::detail {
+namespace tl {
 
 namespace {
 
@@ -34,7 +33,7 @@ bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 }  // namespace
 
-std::string rfc3339_utc(int64_t t) {
+std::string format_rfc3339(int64_t t) {
   int64_t days = t / 86400, secs = t % 86400;
   if (secs < 0) secs += 86400, --days;
   int64_t y = 0;
@@ -47,7 +46,7 @@ std::string rfc3339_utc(int64_t t) {
   return buf;
 }
 
-Result<int64_t> parse_rfc3339_utc(std::string_view s) {
+Result<int64_t> parse_rfc3339(std::string_view s) {
   const Error bad{"expected an RFC 3339 UTC time like \"2026-11-22T20:00:00Z\""};
   if (s.size() != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
     return bad;
@@ -70,4 +69,4 @@ Result<int64_t> parse_rfc3339_utc(std::string_view s) {
   return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 + se;
 }
 
-}  // namespace tl::policy::detail
+}  // namespace tl
