@@ -335,6 +335,15 @@ Result<verify::VerifiedAttestation> Service::verify_for(const verify::Evidence& 
   return verify::verify_attestation(evidence, id, nonce, p);
 }
 
+Status Service::use_challenge(ByteView nonce, int64_t now) {
+  auto cid = verify::challenge_id(nonce);
+  if (!cid) return with_reason("challenge-malformed", cid.take_error());
+  auto first = repo_->consume_challenge(cid->hex, now + config_.challenge_lifetime_seconds + 120);
+  if (!first) return with_reason("unavailable", first.take_error());
+  if (!*first) return Error{"nonce " + cid->hex + " was already used for an attestation", "challenge-replayed"};
+  return {};
+}
+
 void Service::record_in_fleet(const verify::VerifiedAttestation& att, const VmRecord& vm, int64_t now) {
   auto r = fleet_->record_verified(att, to_hex(vm.ek_name), vm.ek_cert_validated, now);
   if (!r) log_.error("fleet: recording an attestation failed", {{"vmId", vm.vm_id}, {"error", r.error().message}});
@@ -364,25 +373,16 @@ Result<json> Service::attest(const json& req) {
     // A rejection changes the fleet's view of the VM only once per challenge:
     // the nonce is used up first, so a captured evidence body replayed with a
     // mangled log or key cannot make a healthy VM Unhealthy (docs/fleet.md).
-    auto rcid = verify::challenge_id(evidence->nonce);
-    if (rcid) {
-      const int64_t now = clock_();
-      auto first = repo_->consume_challenge(rcid->hex, now + config_.challenge_lifetime_seconds + 120);
-      if (!first)
-        log_.error("fleet: cannot record the challenge of a rejected attestation", {{"error", first.error().message}});
-      else if (*first)
-        record_rejection_in_fleet(evidence->vm_id, verified.error(), now);
-    }
+    const int64_t now = clock_();
+    if (auto used = use_challenge(evidence->nonce, now); used)
+      record_rejection_in_fleet(evidence->vm_id, verified.error(), now);
+    else if (used.error().reason == "unavailable")
+      log_.error("fleet: cannot record the challenge of a rejected attestation", {{"error", used.error().message}});
     return verified.take_error();
   }
-  // Single use, recorded only for evidence that verified (a rejected attempt costs no write).
-  auto cid = verify::challenge_id(evidence->nonce);
-  if (!cid) return with_reason("challenge-malformed", cid.take_error());
   const int64_t now = clock_();
   maybe_prune(now);
-  auto first = repo_->consume_challenge(cid->hex, now + config_.challenge_lifetime_seconds + 120);
-  if (!first) return with_reason("unavailable", first.take_error());
-  if (!*first) return Error{"nonce " + cid->hex + " was already used for an attestation", "challenge-replayed"};
+  if (auto st = use_challenge(evidence->nonce, now); !st) return st.take_error();
   record_in_fleet(*verified, **vm, now);
   json claims = verified->claims();
   claims["nonce"] = token::base64url_encode(evidence->nonce);

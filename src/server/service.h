@@ -68,6 +68,9 @@ class Service {
   Result<verify::VerifiedAttestation> verify_for(const verify::Evidence& evidence, ByteView nonce,
                                                  const VmRecord& vm,
                                                  std::shared_ptr<const policy::Baseline> baseline = nullptr);
+  // Single use of a challenge, recorded on the first attestation made for it,
+  // accepted or rejected; errors: challenge-replayed, challenge-malformed, unavailable.
+  Status use_challenge(ByteView nonce, int64_t now);
   // Tells the fleet monitor; its failures are logged, never fail the attestation.
   void record_in_fleet(const verify::VerifiedAttestation& att, const VmRecord& vm, int64_t now);
   void record_rejection_in_fleet(const std::string& vm_id, const Error& e, int64_t now);
