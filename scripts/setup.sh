@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev llvm
   swtpm swtpm-tools tpm2-tools libtss2-dev
+  softhsm2 libp11-kit-dev
   libboost-dev
   libcpp-httplib-dev libcivetweb-dev
   python3 hyperfine python3-jwt python3-jwcrypto python3-cryptography python3-yaml

@@ -189,6 +189,83 @@ CREATE TABLE api_tokens (
 );
 )sql";
 
+// Issue 5: the key vault (docs/keyvault.md). Key material is sealed under the
+// data key, which is stored only wrapped by the KEK; API tokens get a "user"
+// role (rebuilt table: a CHECK cannot be altered in SQLite).
+constexpr std::string_view kV7KeyVault = R"sql(
+CREATE TABLE vault_meta (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  kek_kind    TEXT NOT NULL CHECK (kek_kind IN ('file', 'pkcs11')),
+  wrapped_dek BLOB NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+CREATE TABLE vault_keys (
+  name               TEXT PRIMARY KEY,
+  created_at         INTEGER NOT NULL,
+  deleted_at         INTEGER,
+  scheduled_purge_at INTEGER,
+  CHECK ((deleted_at IS NULL) = (scheduled_purge_at IS NULL))
+);
+CREATE INDEX vault_keys_purge ON vault_keys(scheduled_purge_at) WHERE deleted_at IS NOT NULL;
+CREATE TABLE vault_key_versions (
+  name             TEXT NOT NULL REFERENCES vault_keys(name) ON DELETE CASCADE,
+  version          TEXT NOT NULL,
+  seq              INTEGER NOT NULL,
+  kty              TEXT NOT NULL CHECK (kty IN ('RSA', 'EC', 'oct')),
+  bits             INTEGER NOT NULL,
+  crv              TEXT,
+  key_ops          TEXT NOT NULL,
+  enabled          INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  exportable       INTEGER NOT NULL CHECK (exportable IN (0, 1)),
+  not_before       INTEGER,
+  expires          INTEGER,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  public_jwk       TEXT NOT NULL,
+  sealed_material  BLOB NOT NULL,
+  policy_json      TEXT,
+  policy_immutable INTEGER NOT NULL DEFAULT 0 CHECK (policy_immutable IN (0, 1)),
+  tags             TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (name, version),
+  UNIQUE (name, seq),
+  CHECK (exportable = 0 OR policy_json IS NOT NULL),
+  CHECK (policy_json IS NULL OR exportable = 1)
+);
+CREATE TABLE api_tokens_v7 (
+  token_sha256 BLOB PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  role         TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER
+);
+INSERT INTO api_tokens_v7 (token_sha256, name, role, created_at)
+  SELECT token_sha256, name, role, created_at FROM api_tokens;
+DROP TABLE api_tokens;
+ALTER TABLE api_tokens_v7 RENAME TO api_tokens;
+CREATE TABLE access_policies (
+  identity   TEXT NOT NULL,
+  scope      TEXT NOT NULL,
+  operations TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (identity, scope)
+);
+CREATE TABLE audit_log (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  at           INTEGER NOT NULL,
+  caller       TEXT NOT NULL,
+  operation    TEXT NOT NULL,
+  key_name     TEXT NOT NULL DEFAULT '',
+  key_version  TEXT NOT NULL DEFAULT '',
+  token_jti    TEXT NOT NULL DEFAULT '',
+  token_issuer TEXT NOT NULL DEFAULT '',
+  clause       TEXT NOT NULL DEFAULT '',
+  outcome      TEXT NOT NULL CHECK (outcome IN ('allowed', 'denied')),
+  reason       TEXT NOT NULL DEFAULT '',
+  detail       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_key ON audit_log(key_name, id);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "initial", kV1Initial},
     Migration{2, "enrollment", kV2Enrollment},
@@ -196,6 +273,7 @@ constexpr std::array kMigrations = {
     Migration{4, "fleet", kV4Fleet},
     Migration{5, "webhooks", kV5Webhooks},
     Migration{6, "api-tokens", kV6ApiTokens},
+    Migration{7, "key-vault", kV7KeyVault},
 };
 
 }  // namespace
