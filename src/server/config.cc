@@ -122,7 +122,7 @@ class ObjectReader {
 
 Status apply_json(const json& root, Config& c) {
   ObjectReader top(root, "");
-  TL_TRY(top.check_object({"listen", "tls", "database", "issuer", "token", "challenge", "enrollment", "appraisal", "log", "fleet"}));
+  TL_TRY(top.check_object({"listen", "tls", "database", "issuer", "token", "challenge", "enrollment", "appraisal", "log", "fleet", "keyVault"}));
   if (top.get("listen")) {
     auto r = top.child("listen");
     TL_TRY(r.check_object({"address", "port", "threads"}));
@@ -132,9 +132,10 @@ Status apply_json(const json& root, Config& c) {
   }
   if (top.get("tls")) {
     auto r = top.child("tls");
-    TL_TRY(r.check_object({"certificate", "privateKey"}));
+    TL_TRY(r.check_object({"certificate", "privateKey", "clientCa"}));
     TL_TRY(r.opt_str("certificate", c.tls_certificate));
     TL_TRY(r.opt_str("privateKey", c.tls_private_key));
+    TL_TRY(r.opt_str("clientCa", c.client_ca_file));
   }
   TL_TRY(top.str("database", c.database));
   TL_TRY(top.opt_str("issuer", c.issuer));
@@ -199,6 +200,39 @@ Status apply_json(const json& root, Config& c) {
       }
     }
   }
+  if (top.get("keyVault")) {
+    auto r = top.child("keyVault");
+    TL_TRY(r.check_object({"kekFile", "pkcs11", "retentionDays", "authorities"}));
+    TL_TRY(r.opt_str("kekFile", c.kek_file));
+    TL_TRY(r.integer("retentionDays", c.key_retention_days, 7, 90));
+    if (r.get("pkcs11")) {
+      auto p = r.child("pkcs11");
+      TL_TRY(p.check_object({"module", "tokenLabel", "pinFile", "keyLabel"}));
+      Config::Pkcs11 hsm;
+      for (const char* m : {"module", "tokenLabel", "pinFile"})
+        if (!p.get(m)) return Error{p.where(m) + "missing"};
+      TL_TRY(p.str("module", hsm.module));
+      TL_TRY(p.str("tokenLabel", hsm.token_label));
+      TL_TRY(p.str("pinFile", hsm.pin_file));
+      TL_TRY(p.str("keyLabel", hsm.key_label));
+      c.pkcs11 = std::move(hsm);
+    }
+    if (const json* a = r.get("authorities")) {
+      if (!a->is_array()) return Error{r.where("authorities") + "must be an array of {\"issuer\", …}"};
+      c.trusted_authorities.clear();
+      for (size_t i = 0; i < a->size(); ++i) {
+        ObjectReader e((*a)[i], "keyVault.authorities[" + std::to_string(i) + "]");
+        TL_TRY(e.check_object({"issuer", "jwksUri", "caFile", "jwksFile"}));
+        Config::Authority au;
+        if (!e.get("issuer")) return Error{e.where("issuer") + "missing"};
+        TL_TRY(e.str("issuer", au.issuer));
+        TL_TRY(e.opt_str("jwksUri", au.jwks_uri));
+        TL_TRY(e.opt_str("caFile", au.ca_file));
+        TL_TRY(e.opt_str("jwksFile", au.jwks_file));
+        c.trusted_authorities.push_back(std::move(au));
+      }
+    }
+  }
   if (top.get("log")) {
     auto r = top.child("log");
     TL_TRY(r.check_object({"level"}));
@@ -258,11 +292,14 @@ Result<Config> config_from_args(const std::vector<std::string>& args, Config bas
   static const std::set<std::string> with_value = {
       "--config", "--listen", "--port", "--db", "--tls-cert", "--tls-key", "--issuer", "--token-lifetime",
       "--signing-alg", "--ek-ca", "--challenge-lifetime", "--log-level", "--threads",
-      "--refresh-window", "--sweep-interval", "--admin-token-file", "--webhook", "--webhook-ca"};
+      "--refresh-window", "--sweep-interval", "--admin-token-file", "--webhook", "--webhook-ca",
+      "--kek-file", "--pkcs11-module", "--pkcs11-token", "--pkcs11-pin-file", "--pkcs11-key-label",
+      "--trust-issuer", "--key-retention-days", "--client-ca"};
   static const std::set<std::string> flags = {"--allow-ek-without-certificate", "--allow-sha1",
                                               "--no-runtime-key"};
   bool ek_ca_from_flags = false;
   bool webhooks_from_flags = false;
+  bool issuers_from_flags = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i], value;
     if (name.rfind("--", 0) != 0) return Error{"unexpected argument '" + name + "'"};
@@ -357,6 +394,25 @@ Result<Config> config_from_args(const std::vector<std::string>& args, Config bas
       if (!webhooks_from_flags) base.webhooks.clear();  // flags replace the file's list
       webhooks_from_flags = true;
       base.webhooks.push_back(Config::Webhook{value, std::nullopt});
+    } else if (name == "--kek-file") {
+      base.kek_file = value;
+    } else if (name == "--pkcs11-module" || name == "--pkcs11-token" || name == "--pkcs11-pin-file" ||
+               name == "--pkcs11-key-label") {
+      if (!base.pkcs11) base.pkcs11 = Config::Pkcs11{};
+      if (name == "--pkcs11-module") base.pkcs11->module = value;
+      if (name == "--pkcs11-token") base.pkcs11->token_label = value;
+      if (name == "--pkcs11-pin-file") base.pkcs11->pin_file = value;
+      if (name == "--pkcs11-key-label") base.pkcs11->key_label = value;
+    } else if (name == "--trust-issuer") {
+      if (!issuers_from_flags) base.trusted_authorities.clear();  // flags replace the file's list
+      issuers_from_flags = true;
+      base.trusted_authorities.push_back(Config::Authority{value, std::nullopt, std::nullopt, std::nullopt});
+    } else if (name == "--key-retention-days") {
+      auto p = parse_int(value, "--key-retention-days", 7, 90);
+      if (!p) return p.take_error();
+      base.key_retention_days = static_cast<int>(*p);
+    } else if (name == "--client-ca") {
+      base.client_ca_file = value;
     } else if (name == "--webhook-ca") {
       base.webhook_ca_file = value;
     } else if (name == "--allow-ek-without-certificate") {
@@ -379,6 +435,19 @@ Status validate(const Config& c) {
     return Error{"config: issuer '" + *c.issuer + "' must be an http(s) URL"};
   if (c.issuer && !c.issuer->empty() && c.issuer->back() == '/')
     return Error{"config: issuer '" + *c.issuer + "' must not end with '/'"};
+  if (c.pkcs11) {
+    if (c.pkcs11->module.empty() || c.pkcs11->token_label.empty() || c.pkcs11->pin_file.empty())
+      return Error{"config: a PKCS#11 KEK needs the module (--pkcs11-module), the token label (--pkcs11-token) "
+                   "and a PIN file (--pkcs11-pin-file)"};
+    if (c.kek_file) return Error{"config: give either a KEK file or a PKCS#11 token, not both"};
+  }
+  if (c.client_ca_file && !c.tls()) return Error{"config: client certificates (--client-ca) need HTTPS (--tls-cert)"};
+  for (const auto& a : c.trusted_authorities) {
+    if (a.issuer.rfind("https://", 0) != 0 && a.issuer.rfind("http://", 0) != 0)
+      return Error{"config: trusted issuer '" + a.issuer + "' must be an http(s) URL"};
+    if (a.issuer == c.effective_issuer())
+      return Error{"config: trusted issuer '" + a.issuer + "' is tlaunchd's own issuer (always trusted)"};
+  }
   for (const auto& w : c.webhooks)
     if (w.url.rfind("https://", 0) != 0 && w.url.rfind("http://", 0) != 0)
       return Error{"config: webhook '" + w.url + "' must be an http(s) URL"};
@@ -408,6 +477,14 @@ const char* config_flags_help() {
   --webhook URL                  deliver alert events to URL (repeatable; replaces the file's list;
                                  signing secrets only through the config file)
   --webhook-ca FILE              CA bundle for https webhooks (default: the system store)
+  --kek-file FILE                the key vault's key-encryption key (default: the database path
+                                 + ".kek"; 32 random bytes, created at first start, mode 0600)
+  --pkcs11-module LIB --pkcs11-token LABEL --pkcs11-pin-file FILE [--pkcs11-key-label LABEL]
+                                 keep the KEK in a PKCS#11 token (an HSM) instead of a file
+  --trust-issuer URL             accept release targets from this attestation service too (keys by
+                                 OpenID discovery; repeatable; replaces the file's list)
+  --key-retention-days N         soft-deleted keys are purged after N days (7..90, default 90)
+  --client-ca FILE               HTTPS: TLS client certificates from this CA are key vault identities
   --log-level debug|info|warn|error  (default info; logs are JSON lines on stderr)
 )";
 }

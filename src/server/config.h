@@ -46,8 +46,26 @@ struct Config {
   int webhook_max_attempts = 20;
   std::optional<std::string> webhook_ca_file;  // CA bundle for https webhooks (default: system store)
 
+  // Key vault (docs/keyvault.md, docs/tlaunchd.md "keyVault").
+  std::optional<std::string> kek_file;  // default: database + ".kek" (when no PKCS#11 module)
+  struct Pkcs11 {
+    std::string module;
+    std::string token_label;
+    std::string pin_file;
+    std::string key_label = "tlaunchd-kek";
+  };
+  std::optional<Pkcs11> pkcs11;  // the KEK lives in this token instead of a file
+  int key_retention_days = 90;   // soft-deleted keys are purged after this
+  struct Authority {
+    std::string issuer;
+    std::optional<std::string> jwks_uri, ca_file, jwks_file;
+  };
+  std::vector<Authority> trusted_authorities;  // besides tlaunchd's own attestation service
+  std::optional<std::string> client_ca_file;   // HTTPS: client certificates chaining here are identities
+
   std::string effective_issuer() const;
   std::string effective_admin_token_file() const { return admin_token_file ? *admin_token_file : database + ".admin-token"; }
+  std::string effective_kek_file() const { return kek_file ? *kek_file : database + ".kek"; }
   bool tls() const { return tls_certificate.has_value(); }
 };
 

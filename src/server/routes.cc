@@ -1,5 +1,7 @@
 #include "server/routes.h"
 
+#include "server/key_routes.h"
+
 #include <chrono>
 
 #include "server/fleet_routes.h"
@@ -68,8 +70,9 @@ http::Handler get_json(const char* route, Metrics& metrics, std::function<json()
 
 }  // namespace
 
-http::Router make_router(Service& service, Logger& log, Metrics& metrics) {
+http::Router make_router(Service& service, Logger& log, Metrics& metrics, KeyService* keys) {
   http::Router r;
+  if (keys) add_key_routes(r, *keys, log, metrics);
   r.add("GET", "/healthz", [&](const http::Request& req) {
     auto st = service.healthy();
     if (!st) log.error("health check: database unavailable", {{"error", st.error().message}});

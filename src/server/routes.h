@@ -5,10 +5,12 @@
 #include "http/http.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/key_service.h"
 #include "server/service.h"
 
 namespace tl::server {
 
-http::Router make_router(Service& service, Logger& log, Metrics& metrics);
+// With `keys`, the key vault's routes too (docs/keyvault-api.md).
+http::Router make_router(Service& service, Logger& log, Metrics& metrics, KeyService* keys = nullptr);
 
 }  // namespace tl::server

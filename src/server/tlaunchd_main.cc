@@ -11,6 +11,7 @@
 #include "fleet/webhooks.h"
 #include "server/admin_token.h"
 #include "server/config.h"
+#include "server/key_service.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/repository.h"
@@ -117,6 +118,10 @@ int serve(const Config& c) {
   auto created = ensure_admin_token((*service)->repository(), token_file, (*service)->now());
   if (!created) return fail("admin token: " + created.error().message);
   if (*created) log.info("admin token for the fleet API written", {{"file", token_file}});
+  auto keys = KeyService::open(c, **service, log);
+  if (!keys) return fail(keys.error().message);
+  log.info("key vault open", {{"kek", (*keys)->kek_description()}});
+  (*keys)->start_purger();
   Sweeper sweeper((*service)->fleet(), log, tl::verify::system_clock(), std::chrono::seconds(c.sweep_interval_seconds));
   std::unique_ptr<tl::fleet::WebhookDispatcher> webhooks;
   if (!c.webhooks.empty()) {
@@ -130,7 +135,8 @@ int serve(const Config& c) {
   so.port = c.port;
   so.threads = c.threads;
   if (c.tls()) so.tls = tl::http::TlsFiles{*c.tls_certificate, *c.tls_private_key};
-  auto server = tl::http::Server::start(so, make_router(**service, log, metrics),
+  so.client_ca_file = c.client_ca_file;
+  auto server = tl::http::Server::start(so, make_router(**service, log, metrics, keys->get()),
                                         [&log](std::string_view e) { log.error("http", {{"error", std::string(e)}}); });
   if (!server) return fail(server.error().message);
   (*service)->set_bound_port((*server)->port());
@@ -141,6 +147,7 @@ int serve(const Config& c) {
   log.info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   (*server)->stop();
   if (webhooks) webhooks->stop();
+  (*keys)->stop_purger();
   return 0;
 }
 

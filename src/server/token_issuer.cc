@@ -104,6 +104,24 @@ Result<std::string> TokenIssuer::issue(nlohmann::json claims) {
   return token::sign_jwt(*key, claims, opts);
 }
 
+Result<std::string> TokenIssuer::sign_document(nlohmann::json payload) {
+  if (auto st = maybe_reload(); !st) return st.take_error();
+  std::shared_ptr<const token::SigningKey> key;
+  {
+    std::shared_lock lock(mu_);
+    key = active_;
+  }
+  auto jti = crypto::random_secret(16);
+  if (!jti) return jti.take_error();
+  const std::string iss = issuer();
+  payload["iss"] = iss;
+  payload["iat"] = clock_();
+  payload["jti"] = to_hex(jti->view());
+  token::SignOptions opts;
+  opts.jku = iss + "/certs";
+  return token::sign_jwt(*key, payload, opts);
+}
+
 std::string TokenIssuer::issuer() {
   std::shared_lock lock(mu_);
   return issuer_;

@@ -35,6 +35,9 @@ class TokenIssuer {
 
   // Adds iss, iat, nbf, exp, jti to `claims` and signs with the active key.
   Result<std::string> issue(nlohmann::json claims);
+  // Signs a payload that is not an attestation token (the key vault's release
+  // answer): adds iss, iat and jti, no exp / nbf.
+  Result<std::string> sign_document(nlohmann::json payload);
   nlohmann::json jwks();                 // {"keys":[…]} active + not yet expired retired keys
   token::Jwks verification_keys();       // the same keys, for checking our own tokens
   std::string issuer();
