@@ -36,9 +36,11 @@ class ReleasePolicy {
   // "anyOf[0].allOf[2]: \"equals\" and \"less\" both given; a condition has one operator".
   static Result<ReleasePolicy> parse(std::string_view json_text);
 
-  // The policy as parsed (member order as given).
+  // The policy as parsed (nlohmann::json keeps members sorted by name, so the
+  // document's member order is not kept; array order is).
   const nlohmann::json& json() const { return json_; }
-  // The authorities it names, in order.
+  // The authorities it names, in order, each once (an issuer repeated in the
+  // form evaluate() compares is listed where it first appears).
   std::vector<std::string> authorities() const;
 
  private:
