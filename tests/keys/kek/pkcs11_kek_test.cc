@@ -1,11 +1,13 @@
 // The PKCS#11 KEK against a real SoftHSM2 token, one fresh token per test.
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -155,6 +157,31 @@ TEST_F(Pkcs11KekTest, TwoKeksOnOneModuleCoexist) {
   // Closing b neither logged a out nor finalized the module under it.
   auto again = Sealer::open(**a, made->second);
   EXPECT_TRUE(again) << again.error().message;
+}
+
+TEST_F(Pkcs11KekTest, ConcurrentWrapsAndUnwrapsOnOneSessionDoNotInterleave) {
+  // C_EncryptInit + C_Encrypt is one operation per session: without the lock,
+  // threads would meet CKR_OPERATION_ACTIVE or each other's IVs.
+  auto kek = open_pkcs11_kek(options());
+  ASSERT_TRUE(kek) << kek.error().message;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&kek, &failures, t] {
+      for (int i = 0; i < 300; ++i) {
+        crypto::SecretBytes dek(Bytes(32, static_cast<uint8_t>(t * 64 + i)));
+        auto w = (*kek)->wrap(dek);
+        if (!w) {
+          ++failures;
+          continue;
+        }
+        auto u = (*kek)->unwrap(*w);
+        if (!u || !(*u == dek)) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST_F(Pkcs11KekTest, WrongPinIsAClearErrorWithoutThePin) {
