@@ -9,8 +9,9 @@
 // The top-level anyOf holds one entry per authority; inside, allOf / anyOf
 // nest; a condition names a dotted claim path and one operator (equals,
 // notEquals, less, lessOrEquals, greater, greaterOrEquals, exists). A missing
-// claim fails its condition. Only a token whose signature, time window and
-// issuer were verified can be evaluated.
+// claim fails its condition (except `exists: false`, which asks for absence).
+// Only a token whose signature, time window and issuer were verified can be
+// evaluated.
 #pragma once
 
 #include <string>

@@ -279,12 +279,12 @@ json trusted_launch_claims() {
   return {{"iss", "https://tlaunchd.example:8443"},
           {"x-ms-attestation-type", "azurevm"},
           {"secureboot", true},
-          {"x-ms-azurevm-vmid", "6F7B4C1E-2D3A-4B5C-8D9E-0A1B2C3D4E5F"},
+          {"x-ms-azurevm-vmid", "7c1e9a52-0d3b-4f6e-8a21-5b9c3d2e1f00"},
           {"x-ms-azurevm-bootdebug-enabled", false},
           {"x-ms-azurevm-kerneldebug-enabled", false},
           {"x-ms-azurevm-default-securebootkeysvalidated", false},
           {"x-ms-azurevm-dbvalidated", true},
-          {"x-ms-azurevm-osversion-major", 12},
+          {"x-ms-azurevm-dbxvalidated", true},
           {"x-ms-runtime", {{"client-payload", json::object()}, {"keys", json::array({{{"kid", "TpmEphemeralEncryptionKey"}}})}}}};
 }
 
@@ -303,7 +303,7 @@ TEST(ReleasePolicySamples, TrustedLaunchExampleOfThisProject) {
   EXPECT_EQ(d.explanation, "anyOf[0].allOf[1]: claim \"secureboot\" is false, policy requires equals true");
 
   json other_vm = trusted_launch_claims();
-  other_vm["x-ms-azurevm-vmid"] = "6f7b4c1e-2d3a-4b5c-8d9e-0a1b2c3d4e5f";  // case matters
+  other_vm["x-ms-azurevm-vmid"] = "7C1E9A52-0D3B-4F6E-8A21-5B9C3D2E1F00";  // case matters
   EXPECT_EQ(decide(*p, other_vm).clause, "anyOf[0].allOf[2]");
 
   json no_db = trusted_launch_claims();
@@ -317,9 +317,13 @@ TEST(ReleasePolicySamples, TrustedLaunchExampleOfThisProject) {
             std::string::npos)
       << d.explanation;
 
-  json old_os = trusted_launch_claims();
-  old_os["x-ms-azurevm-osversion-major"] = 11;
-  EXPECT_EQ(decide(*p, old_os).clause, "anyOf[0].allOf[6]");
+  json revoked = trusted_launch_claims();
+  revoked["x-ms-azurevm-dbxvalidated"] = false;
+  EXPECT_EQ(decide(*p, revoked).clause, "anyOf[0].allOf[6]");
+
+  json other_issuer = trusted_launch_claims();
+  other_issuer["iss"] = "https://tlaunchd.example:9443";  // the port is part of the authority
+  EXPECT_EQ(decide(*p, other_issuer).clause, "anyOf");
 
   json no_runtime = trusted_launch_claims();
   no_runtime.erase("x-ms-runtime");
