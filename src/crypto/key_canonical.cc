@@ -8,6 +8,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <string>
 
 namespace tl::crypto {

@@ -20,6 +20,12 @@
 #include "openssl_cli.h"
 
 namespace tl::crypto {
+
+// Test names and failure output show the spec, not its bytes.
+[[maybe_unused]] static void PrintTo(const KeySpec& s, std::ostream* os) {
+  *os << kty_name(s.kind) << " " << s.bits << (s.kind == KeyKind::ec ? " " + std::string(curve_name(s.curve)) : "");
+}
+
 namespace {
 
 using json = nlohmann::json;
@@ -289,6 +295,8 @@ const CliKey kCliKeys[] = {
     {"P384Sec1", "openssl ecparam -genkey -noout -name secp384r1 -out k.pem", {KeyKind::ec, 384, Curve::p384},
      "EC PRIVATE KEY"},
 };
+
+void PrintTo(const CliKey& c, std::ostream* os) { *os << c.name; }
 
 class OpensslKeyImport : public ::testing::TestWithParam<CliKey> {};
 
