@@ -68,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto v = tl::token::verify_jwt(input, fixed_jwks(), o);
       if (!v) {
         check(!v.error().message.empty());
+        check(v.error().reason.rfind("token-", 0) == 0);  // every refusal is classified
         return 0;
       }
       check(v->header().is_object() && v->claims().is_object());

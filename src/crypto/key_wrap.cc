@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include <algorithm>
 #include <climits>
 #include <memory>
 #include <string>

@@ -182,7 +182,7 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
   if (!origin) return origin.take_error();
   std::shared_ptr<asio::ssl::context> tls;
   if (origin->tls) {
-    auto ctx = detail::make_client_context(options.ca_file);
+    auto ctx = detail::make_client_context(options.ca_file, options.client_certificate);
     if (!ctx) return ctx.take_error();
     tls = std::move(*ctx);
   }

@@ -31,6 +31,10 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote_address;  // "127.0.0.1:53122"
+  // HTTPS with ServerOptions::client_ca_file: the client certificate the peer
+  // presented and the server verified against that CA (unset: none was sent).
+  std::optional<std::string> client_cert_sha256;  // lowercase hex SHA-256 of the leaf's DER
+  std::string client_cert_subject;                // RFC 2253 one line, "CN=vm-1,O=Contoso"; empty when none
   const std::string* header(std::string_view name) const;
 };
 
@@ -52,6 +56,10 @@ struct ServerOptions {
   uint16_t port = 0;  // 0 = pick a free port; Server::port() tells which
   unsigned threads = 0;  // 0 = hardware concurrency
   std::optional<TlsFiles> tls;  // HTTPS when set (TLS 1.2+ only)
+  // HTTPS only: a client certificate is requested (not required); one that is
+  // sent must chain to a CA in this PEM file or the handshake fails. Its
+  // identity is on Request (client_cert_sha256, client_cert_subject).
+  std::optional<std::string> client_ca_file;
   size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
   // A keep-alive connection idle for read_timeout_ms is closed, as is one
   // that sends a request (or a TLS handshake) slower than that.
@@ -102,6 +110,7 @@ class Server {
 
 struct ClientOptions {
   std::optional<std::string> ca_file;  // HTTPS: trust only these CAs (PEM); else the system store
+  std::optional<TlsFiles> client_certificate;  // HTTPS: presented when the server asks for one (mTLS)
   unsigned timeout_ms = 10'000;       // connect, TLS handshake, write and read each
   bool keep_alive = true;
   size_t max_response_bytes = 64 * 1024 * 1024;  // larger responses are an error

@@ -121,8 +121,11 @@ class BeastServer final : public Server {
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Router router,
                                               std::function<void(std::string_view)> on_error) {
   auto shared = std::make_shared<ServerShared>();
+  if (options.client_ca_file && !options.tls) {
+    return Error{"client CA file " + *options.client_ca_file + ": client certificates need HTTPS (set tls)"};
+  }
   if (options.tls) {
-    auto ctx = detail::make_server_context(*options.tls);
+    auto ctx = detail::make_server_context(*options.tls, options.client_ca_file);
     if (!ctx) return ctx.take_error();
     shared->tls = std::move(*ctx);
   }

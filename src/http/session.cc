@@ -10,6 +10,7 @@
 
 #include "http/asio_util.h"
 #include "http/target.h"
+#include "http/tls.h"
 
 namespace tl::http::detail {
 namespace {
@@ -85,7 +86,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       expire_in(shared_->options.read_timeout_ms);
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
-                                if (!ec) self->read_request();
+                                if (ec) return;
+                                if (self->shared_->options.client_ca_file) {
+                                  self->peer_ = verified_peer_certificate(self->stream_.native_handle());
+                                }
+                                self->read_request();
                               });
     } else {
       read_request();
@@ -177,6 +182,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.headers = to_headers(msg);
     request.body = std::move(msg.body());
     request.remote_address = remote_;
+    if (peer_) {
+      request.client_cert_sha256 = peer_->sha256_hex;
+      request.client_cert_subject = peer_->subject;
+    }
     Response response;
     try {
       response = shared_->router.dispatch(request);
@@ -236,6 +245,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   std::shared_ptr<ServerShared> shared_;
   std::string remote_;
+  std::optional<PeerCertificate> peer_;  // the verified client certificate (mTLS)
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

@@ -15,11 +15,23 @@
 namespace tl::http::detail {
 
 // TLS 1.2+ server context from a PEM chain (leaf first) and its private key.
-Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(const TlsFiles& files);
+// With client_ca_file, clients are asked for a certificate (naming that file's
+// CAs) but may send none; one that is sent must verify against those CAs.
+Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(
+    const TlsFiles& files, const std::optional<std::string>& client_ca_file);
 
 // Client context that verifies the peer: trusts ca_file's certificates, or the
-// system store when none is given.
-Result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(const std::optional<std::string>& ca_file);
+// system store when none is given; presents client_certificate when asked.
+Result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(
+    const std::optional<std::string>& ca_file, const std::optional<TlsFiles>& client_certificate);
+
+// The client certificate of a finished server-side handshake, only if the
+// peer sent one and it verified.
+struct PeerCertificate {
+  std::string sha256_hex;  // of the leaf's DER
+  std::string subject;     // RFC 2253
+};
+std::optional<PeerCertificate> verified_peer_certificate(void* ssl_handle);
 
 // Per connection: SNI and the host name (or IP address) the certificate must
 // carry, checked by OpenSSL during the handshake.

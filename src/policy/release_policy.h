@@ -9,8 +9,9 @@
 // The top-level anyOf holds one entry per authority; inside, allOf / anyOf
 // nest; a condition names a dotted claim path and one operator (equals,
 // notEquals, less, lessOrEquals, greater, greaterOrEquals, exists). A missing
-// claim fails its condition. Only a token whose signature, time window and
-// issuer were verified can be evaluated.
+// claim fails its condition (except `exists: false`, which asks for absence).
+// Only a token whose signature, time window and issuer were verified can be
+// evaluated.
 #pragma once
 
 #include <string>
@@ -36,9 +37,11 @@ class ReleasePolicy {
   // "anyOf[0].allOf[2]: \"equals\" and \"less\" both given; a condition has one operator".
   static Result<ReleasePolicy> parse(std::string_view json_text);
 
-  // The policy as parsed (member order as given).
+  // The policy as parsed (nlohmann::json keeps members sorted by name, so the
+  // document's member order is not kept; array order is).
   const nlohmann::json& json() const { return json_; }
-  // The authorities it names, in order.
+  // The authorities it names, in order, each once (an issuer repeated in the
+  // form evaluate() compares is listed where it first appears).
   std::vector<std::string> authorities() const;
 
  private:

@@ -24,6 +24,17 @@ struct SignOptions {
 // (which must be a JSON object with valid UTF-8 strings).
 Result<std::string> sign_jwt(const SigningKey& key, const nlohmann::json& claims, const SignOptions& options = {});
 
+// Stable reasons (Error::reason) of verify_jwt failures, one per class of
+// failure (docs/token.md "Rejection reasons"); the message says the detail.
+inline constexpr const char* kReasonTokenMalformed = "token-malformed";
+inline constexpr const char* kReasonTokenAlgRefused = "token-alg-refused";
+inline constexpr const char* kReasonTokenUnknownKid = "token-unknown-kid";
+inline constexpr const char* kReasonTokenSignatureInvalid = "token-signature-invalid";
+inline constexpr const char* kReasonTokenExpired = "token-expired";
+inline constexpr const char* kReasonTokenNotYetValid = "token-not-yet-valid";
+inline constexpr const char* kReasonTokenIssuerMismatch = "token-issuer-mismatch";
+inline constexpr const char* kReasonTokenAudienceMismatch = "token-audience-mismatch";
+
 struct VerifyOptions {
   static constexpr size_t kDefaultMaxTokenBytes = 64 * 1024;
 
@@ -61,6 +72,7 @@ class VerifiedToken {
 // anything else refused), no "crit", "typ" JWT if present, a "kid" found in
 // `keys` whose key suits the alg; the signature; claims a JSON object; exp
 // (required unless !require_exp), nbf, iat within leeway; iss, aud if configured.
+// Every failure carries one of the kReasonToken* reasons.
 Result<VerifiedToken> verify_jwt(std::string_view token, const Jwks& keys, const VerifyOptions& options = {});
 
 }  // namespace tl::token

@@ -20,14 +20,16 @@ void make_ca(const std::filesystem::path& key, const std::filesystem::path& cert
       " -keyout " + q(key) + " -out " + q(cert));
 }
 
-void make_leaf(const std::filesystem::path& dir, const std::string& name, const std::string& san,
-               const std::filesystem::path& ca_key, const std::filesystem::path& ca_cert) {
+// `extensions`: lines of an openssl x509 extfile ("subjectAltName=IP:127.0.0.1").
+void make_leaf(const std::filesystem::path& dir, const std::string& name, const std::string& extensions,
+               const std::filesystem::path& ca_key, const std::filesystem::path& ca_cert,
+               const std::string& subject = "") {
   const auto key = dir / (name + ".key");
   const auto csr = dir / (name + ".csr");
   const auto ext = dir / (name + ".ext");
-  std::ofstream(ext) << "subjectAltName=" << san << "\n";
-  run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=" + name + " -keyout " + q(key) +
-      " -out " + q(csr));
+  std::ofstream(ext) << extensions << "\n";
+  run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj " +
+      q(subject.empty() ? "/CN=" + name : subject) + " -keyout " + q(key) + " -out " + q(csr));
   run("openssl x509 -req -in " + q(csr) + " -CA " + q(ca_cert) + " -CAkey " + q(ca_key) +
       " -CAcreateserial -days 2 -extfile " + q(ext) + " -out " + q(dir / (name + ".pem")));
 }
@@ -42,12 +44,22 @@ TestPki::TestPki() {
   other_ca = dir / "other-ca.pem";
   make_ca(dir / "ca.key", ca, "tl-test-ca");
   make_ca(dir / "other-ca.key", other_ca, "tl-other-ca");
-  make_leaf(dir, "server", "IP:127.0.0.1,DNS:localhost", dir / "ca.key", ca);
-  make_leaf(dir, "wrongname", "DNS:other.example", dir / "ca.key", ca);
+  make_leaf(dir, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost", dir / "ca.key", ca);
+  make_leaf(dir, "wrongname", "subjectAltName=DNS:other.example", dir / "ca.key", ca);
+  make_leaf(dir, "client", "extendedKeyUsage=clientAuth", dir / "ca.key", ca, "/O=Trustlaunch Tests/CN=tl-client");
+  make_leaf(dir, "otherclient", "extendedKeyUsage=clientAuth", dir / "other-ca.key", other_ca,
+            "/O=Trustlaunch Tests/CN=tl-client");
+  make_leaf(dir, "serveronly", "extendedKeyUsage=serverAuth", dir / "ca.key", ca);
   server_chain = dir / "server.pem";
   server_key = dir / "server.key";
   wrong_name_chain = dir / "wrongname.pem";
   wrong_name_key = dir / "wrongname.key";
+  client_chain = dir / "client.pem";
+  client_key = dir / "client.key";
+  other_client_chain = dir / "otherclient.pem";
+  other_client_key = dir / "otherclient.key";
+  server_only_chain = dir / "serveronly.pem";
+  server_only_key = dir / "serveronly.key";
 }
 
 TestPki::~TestPki() {

@@ -15,6 +15,12 @@ struct TestPki {
   std::filesystem::path other_ca;      // an unrelated CA
   std::filesystem::path wrong_name_chain;  // signed by ca, but only for DNS other.example
   std::filesystem::path wrong_name_key;
+  std::filesystem::path client_chain;        // client certificate (CN=tl-client, clientAuth) signed by ca
+  std::filesystem::path client_key;
+  std::filesystem::path other_client_chain;  // the same kind of certificate signed by other_ca
+  std::filesystem::path other_client_key;
+  std::filesystem::path server_only_chain;   // signed by ca, but extendedKeyUsage serverAuth only
+  std::filesystem::path server_only_key;
 
   TestPki();  // throws std::runtime_error when openssl fails
   ~TestPki();

@@ -59,9 +59,26 @@ class JwtTest : public ::testing::TestWithParam<JwsAlg> {
   std::string header_json() const {
     return json{{"alg", std::string(crypto::jws_alg_name(GetParam()))}, {"kid", key_->kid()}, {"typ", "JWT"}}.dump();
   }
+  // The message of a refusal ("accepted" when none); every refusal must carry
+  // one of the documented reasons.
   std::string why(const std::string& token, const VerifyOptions& o = opts()) const {
     auto r = verify_jwt(token, jwks_, o);
-    return r.ok() ? "accepted" : r.error().message;
+    if (r.ok()) return "accepted";
+    EXPECT_TRUE(is_documented_reason(r.error().reason)) << "reason \"" << r.error().reason << "\" of: " << r.error().message;
+    return r.error().message;
+  }
+  // The reason of a refusal ("accepted" when none).
+  std::string reason(const std::string& token, const VerifyOptions& o = opts()) const {
+    auto r = verify_jwt(token, jwks_, o);
+    return r.ok() ? "accepted" : r.error().reason;
+  }
+  static bool is_documented_reason(const std::string& r) {
+    for (const char* known : {kReasonTokenMalformed, kReasonTokenAlgRefused, kReasonTokenUnknownKid,
+                              kReasonTokenSignatureInvalid, kReasonTokenExpired, kReasonTokenNotYetValid,
+                              kReasonTokenIssuerMismatch, kReasonTokenAudienceMismatch}) {
+      if (r == known) return true;
+    }
+    return false;
   }
   std::optional<SigningKey> key_;
   Jwks jwks_;
@@ -259,6 +276,148 @@ TEST_P(JwtTest, OversizedRefusedBeforeDecoding) {
   VerifyOptions o = opts();
   o.max_token_bytes = 1 << 20;
   EXPECT_EQ(why(*t, o), "accepted");
+}
+
+// Each class of failure has its own reason (docs/token.md), whatever the
+// message says; callers (the key vault's release) map reasons to problems.
+TEST_P(JwtTest, ReasonOfEachFailureClass) {
+  const auto parts = split(token_);
+  const std::string alg = std::string(crypto::jws_alg_name(GetParam()));
+  auto header_with = [&](const char* member, const json& value) {
+    json h = json::parse(header_json());
+    if (value.is_null()) {
+      h.erase(member);
+    } else {
+      h[member] = value;
+    }
+    return h.dump();
+  };
+  auto with_claims = [&](const json& c) { return sign_raw(*key_, header_json(), c.dump()); };
+
+  EXPECT_EQ(reason(token_), "accepted");
+
+  // token-malformed: size, parts, base64url, JSON, header and claims shape.
+  EXPECT_EQ(reason(std::string(VerifyOptions::kDefaultMaxTokenBytes + 1, 'a')), kReasonTokenMalformed);
+  EXPECT_EQ(reason(parts[0] + "." + parts[1]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(token_ + "." + parts[2]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(parts[0] + ".." + parts[2]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(parts[0] + "." + parts[1] + "."), kReasonTokenMalformed);
+  EXPECT_EQ(reason(parts[0] + "=." + parts[1] + "." + parts[2]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(parts[0] + "." + parts[1] + "+." + parts[2]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(b64("[1]") + "." + parts[1] + "." + parts[2]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(b64("{\"alg\":") + "." + parts[1] + "." + parts[2]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(b64("{\"kid\":\"x\"}") + "." + parts[1] + "." + parts[2]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(b64("{\"alg\":5}") + "." + parts[1] + "." + parts[2]), kReasonTokenMalformed);
+  EXPECT_EQ(reason(sign_raw(*key_, header_with("crit", json::array({"exp"})), claims().dump())), kReasonTokenMalformed);
+  EXPECT_EQ(reason(sign_raw(*key_, header_with("typ", "at+jwt"), claims().dump())), kReasonTokenMalformed);
+  EXPECT_EQ(reason(sign_raw(*key_, header_with("kid", nullptr), claims().dump())), kReasonTokenMalformed);
+  EXPECT_EQ(reason(sign_raw(*key_, header_with("kid", 7), claims().dump())), kReasonTokenMalformed);
+  EXPECT_EQ(reason(sign_raw(*key_, header_json(), "[1]")), kReasonTokenMalformed);
+  EXPECT_EQ(reason(sign_raw(*key_, header_json(), "{\"exp\":1,\"exp\":2}")), kReasonTokenMalformed);
+  json c = claims();
+  c["exp"] = "tomorrow";
+  EXPECT_EQ(reason(with_claims(c)), kReasonTokenMalformed);
+  c = claims();
+  c["nbf"] = json::array();
+  EXPECT_EQ(reason(with_claims(c)), kReasonTokenMalformed);
+  c = claims();
+  c["iat"] = 1e300;
+  EXPECT_EQ(reason(with_claims(c)), kReasonTokenMalformed);
+  c = claims();
+  c.erase("exp");
+  EXPECT_EQ(reason(with_claims(c)), kReasonTokenMalformed);
+  VerifyOptions o = opts();
+  o.audience = "skr";
+  c = claims();
+  c["aud"] = 5;
+  EXPECT_EQ(reason(with_claims(c), o), kReasonTokenMalformed);
+
+  // token-alg-refused: none (any case), HS*, unknown, not allowed, not suiting the key.
+  for (const char* refused_alg : {"none", "NONE", "HS256", "HS512", "ES384", "EdDSA", "RSA-OAEP"}) {
+    EXPECT_EQ(reason(b64(header_with("alg", refused_alg)) + "." + parts[1] + "." + parts[2]), kReasonTokenAlgRefused)
+        << refused_alg;
+  }
+  o = opts();
+  o.allowed_algs = {GetParam() == JwsAlg::es256 ? JwsAlg::rs256 : JwsAlg::es256};
+  EXPECT_EQ(reason(token_, o), kReasonTokenAlgRefused);
+  for (JwsAlg other : {JwsAlg::es256, JwsAlg::rs256, JwsAlg::ps256}) {
+    const bool same_family = (other == JwsAlg::es256) == (GetParam() == JwsAlg::es256);
+    if (same_family) continue;  // RS256 and PS256 both suit an RSA key: the signature decides
+    const std::string h = header_with("alg", std::string(crypto::jws_alg_name(other)));
+    EXPECT_EQ(reason(b64(h) + "." + parts[1] + "." + parts[2]), kReasonTokenAlgRefused) << crypto::jws_alg_name(other);
+  }
+
+  // token-unknown-kid.
+  EXPECT_EQ(reason(sign_raw(*key_, header_with("kid", "someone-else"), claims().dump())), kReasonTokenUnknownKid);
+
+  // token-signature-invalid: a flipped bit, a changed claim, another key, a truncated signature.
+  Bytes sig = *base64url_decode(parts[2]);
+  sig[0] ^= 0x80;
+  EXPECT_EQ(reason(parts[0] + "." + parts[1] + "." + base64url_encode(sig)), kReasonTokenSignatureInvalid);
+  c = claims();
+  c["secureboot"] = false;
+  EXPECT_EQ(reason(parts[0] + "." + b64(c.dump()) + "." + parts[2]), kReasonTokenSignatureInvalid);
+  auto other = std::optional<SigningKey>(test::test_key(GetParam(), 1));
+  EXPECT_EQ(reason(sign_raw(*other, header_json(), claims().dump())), kReasonTokenSignatureInvalid);
+  sig = *base64url_decode(parts[2]);
+  sig.resize(sig.size() - 1);
+  EXPECT_EQ(reason(parts[0] + "." + parts[1] + "." + base64url_encode(sig)), kReasonTokenSignatureInvalid);
+  if (GetParam() != JwsAlg::es256) {
+    // An RS256 token presented as PS256 (same key family): refused by the
+    // JWK's "alg" when it pins one, else by the signature.
+    const std::string swapped = GetParam() == JwsAlg::rs256 ? "PS256" : "RS256";
+    const std::string token = b64(header_with("alg", swapped)) + "." + parts[1] + "." + parts[2];
+    EXPECT_EQ(reason(token), kReasonTokenAlgRefused);
+    Jwk unpinned = key_->public_jwk();
+    unpinned.alg.reset();
+    Jwks open;
+    ASSERT_TRUE(open.add(unpinned).ok());
+    auto r = verify_jwt(token, open, opts());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, kReasonTokenSignatureInvalid) << r.error().message;
+  }
+
+  // token-expired / token-not-yet-valid (nbf, and iat in the future).
+  o = opts();
+  o.now = kNow + 3600 + 60;
+  EXPECT_EQ(reason(token_, o), kReasonTokenExpired);
+  o.now = kNow - 10 - 61;
+  EXPECT_EQ(reason(token_, o), kReasonTokenNotYetValid);
+  c = claims();
+  c.erase("nbf");
+  c["iat"] = kNow + 1000;
+  EXPECT_EQ(reason(with_claims(c)), kReasonTokenNotYetValid);
+
+  // token-issuer-mismatch: another iss, none, not a string.
+  o = opts();
+  o.issuer = "https://other.example";
+  EXPECT_EQ(reason(token_, o), kReasonTokenIssuerMismatch);
+  c = claims();
+  c.erase("iss");
+  EXPECT_EQ(reason(with_claims(c), o), kReasonTokenIssuerMismatch);
+  c["iss"] = json::array({"https://other.example"});
+  EXPECT_EQ(reason(with_claims(c), o), kReasonTokenIssuerMismatch);
+
+  // token-audience-mismatch: another aud, none.
+  o = opts();
+  o.audience = "other";
+  EXPECT_EQ(reason(token_, o), kReasonTokenAudienceMismatch);
+  c = claims();
+  c.erase("aud");
+  EXPECT_EQ(reason(with_claims(c), o), kReasonTokenAudienceMismatch);
+}
+
+// A refusal's reason is that of the first failed step: an expired token with
+// a bad signature is a signature failure (the claims are never trusted), and
+// an unknown kid hides everything after it.
+TEST_P(JwtTest, ReasonIsTheFirstFailedStep) {
+  const auto parts = split(token_);
+  Bytes sig = *base64url_decode(parts[2]);
+  sig[sig.size() - 1] ^= 0x01;
+  VerifyOptions late = opts();
+  late.now = kNow + 100'000;
+  EXPECT_EQ(reason(parts[0] + "." + parts[1] + "." + base64url_encode(sig), late), kReasonTokenSignatureInvalid);
+  EXPECT_EQ(verify_jwt(token_, Jwks{}, late).error().reason, kReasonTokenUnknownKid);
 }
 
 TEST_P(JwtTest, SignRefusesNonObjectClaimsAndBadUtf8) {

@@ -46,8 +46,13 @@ struct Pkcs11Options {
   // when no object has key_label.
   bool create_if_missing = true;
 };
-// Wraps with the token's AES key (CKM_AES_KEY_WRAP_PAD, else CKM_AES_GCM when
-// the token lacks it); the session stays open while the Kek lives.
+// Wraps with the token's AES key by C_Encrypt with CKM_AES_GCM: IV (12, random)
+// || ciphertext || tag (16), aad "tlaunchd-dek". (CKM_AES_KEY_WRAP_PAD works
+// only through C_WrapKey of key objects in SoftHSM2 and many HSMs, which would
+// make the DEK a token object extractable in plain.) The session stays open,
+// logged in, while the Kek lives; calls are serialized (one module per process).
+// Wrong PIN, unknown token label (the error lists those present), missing
+// module: errors naming the PKCS#11 function and CKR_ code, never the PIN.
 Result<std::unique_ptr<Kek>> open_pkcs11_kek(const Pkcs11Options& options);
 
 // Seals records under the data key: AES-256-GCM, the aad binds each record to
