@@ -34,17 +34,17 @@ std::string key_name(const http::Request& req) { return path_param(req, "name");
 std::string no_key(const http::Request&) { return {}; }
 
 struct Route {
-  KeyService& ks;
-  Logger& log;
-  Metrics& metrics;
+  KeyService& keys_;
+  Logger& log_;
+  Metrics& metrics_;
 
   // Authenticates, checks `op` (or admin when op is empty), runs, maps errors
   // to problems, counts and logs.
   http::Handler handler(const char* route, std::optional<Operation> op, KeyOf key_of, Call call) const {
     return [self = *this, route, op, key_of, call = std::move(call)](const http::Request& req) {
-      auto& ks = self.ks;
-      auto& log = self.log;
-      auto& metrics = self.metrics;
+      auto& ks = self.keys_;
+      auto& log = self.log_;
+      auto& metrics = self.metrics_;
       http::Response resp;
       auto caller = ks.authenticate(req);
       if (!caller) {

@@ -58,7 +58,7 @@ const std::map<std::string_view, Kind>& kinds() {
       {"policy-needs-exportable", {400, "A release policy needs an exportable key"}},
       {"release-request-invalid", {400, "The release request is not valid"}},
       {"release-policy-denied", {403, "The attestation token does not satisfy the key's release policy"}},
-      {"runtime-key-missing", {403, "The attestation token names no RSA key to wrap the key to"}},
+      {"runtime-key-missing", {403, "No usable TPM-resident runtime key"}},
       {"runtime-key-not-callers", {403, "The attestation token is not the calling VM's"}},
       {"token-malformed", {403, "The attestation token is malformed"}},
       {"token-alg-refused", {403, "The attestation token's algorithm is refused"}},

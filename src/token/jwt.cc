@@ -55,6 +55,13 @@ Error refused(const char* reason, Error e) {
 }
 Error refused(const char* reason, std::string message) { return Error{std::move(message), reason}; }
 
+bool unsecured_header(const Bytes& header_bytes) {
+  auto h = parse_json_object(std::string(header_bytes.begin(), header_bytes.end()));
+  if (!h) return false;
+  auto alg = h->find("alg");
+  return alg != h->end() && alg->is_string() && iequals(alg->get<std::string>(), "none");
+}
+
 }  // namespace
 
 Result<std::string> sign_jwt(const SigningKey& key, const json& claims, const SignOptions& options) {
@@ -89,7 +96,13 @@ Result<VerifiedToken> verify_jwt(std::string_view token, const Jwks& keys, const
   static constexpr const char* kPartNames[3] = {"header", "payload", "signature"};
   Bytes decoded[3];
   for (int i = 0; i < 3; ++i) {
-    if (parts[i].empty()) return refused(kReasonTokenMalformed, std::string(kPartNames[i]) + ": empty part");
+    if (parts[i].empty()) {
+      // An unsecured JWS (RFC 7515 §A.5) has an empty signature: name what it
+      // is when its header says so, rather than calling it malformed.
+      if (i == 2 && unsecured_header(decoded[0]))
+        return refused(kReasonTokenAlgRefused, "header: \"alg\" \"none\" is refused (unsecured JWS)");
+      return refused(kReasonTokenMalformed, std::string(kPartNames[i]) + ": empty part");
+    }
     auto b = base64url_decode(parts[i]);
     if (!b) return refused(kReasonTokenMalformed, with_context(kPartNames[i], b.take_error()));
     decoded[i] = std::move(*b);

@@ -126,5 +126,54 @@ TEST(Config, ValidateRefusesHalfTlsAndBadIssuer) {
   EXPECT_TRUE(validate(c).ok());
 }
 
+TEST(Config, KeyVaultSectionAndFlags) {
+  auto c = parse_config_json(R"({
+    "tls": {"certificate": "c.pem", "privateKey": "k.pem", "clientCa": "clients.pem"},
+    "keyVault": {"retentionDays": 30,
+                 "pkcs11": {"module": "/usr/lib/softhsm/libsofthsm2.so", "tokenLabel": "tl", "pinFile": "/run/pin"},
+                 "authorities": [{"issuer": "https://sharedeus.eus.attest.azure.net"},
+                                 {"issuer": "https://attest.example", "jwksFile": "/etc/tl/jwks.json"}]}})");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->key_retention_days, 30);
+  ASSERT_TRUE(c->pkcs11.has_value());
+  EXPECT_EQ(c->pkcs11->token_label, "tl");
+  EXPECT_EQ(c->pkcs11->key_label, "tlaunchd-kek");
+  ASSERT_EQ(c->trusted_authorities.size(), 2u);
+  EXPECT_EQ(c->trusted_authorities[1].jwks_file, "/etc/tl/jwks.json");
+  EXPECT_EQ(c->client_ca_file, "clients.pem");
+  EXPECT_TRUE(validate(*c).ok());
+  // Defaults: the KEK file sits next to the database.
+  Config d;
+  d.database = "/var/lib/tlaunchd/t.db";
+  EXPECT_EQ(d.effective_kek_file(), "/var/lib/tlaunchd/t.db.kek");
+  EXPECT_TRUE(d.trusted_authorities.empty());
+  // Flags replace the file's authorities.
+  auto f = config_from_args({"--trust-issuer", "https://a.example", "--kek-file", "/k", "--key-retention-days", "7"});
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->trusted_authorities.size(), 1u);
+  EXPECT_EQ(f->effective_kek_file(), "/k");
+  EXPECT_EQ(f->key_retention_days, 7);
+}
+
+TEST(Config, KeyVaultMistakesAreRefused) {
+  EXPECT_NE(parse_config_json(R"({"keyVault": {"retentionDays": 3}})").error().message.find("keyVault.retentionDays"),
+            std::string::npos);
+  EXPECT_NE(parse_config_json(R"({"keyVault": {"pkcs11": {"module": "m"}}})").error().message.find("keyVault.pkcs11.tokenLabel"),
+            std::string::npos);
+  EXPECT_NE(parse_config_json(R"({"keyVault": {"authorities": [{"jwksUri": "https://x"}]}})").error().message.find("issuer"),
+            std::string::npos);
+  Config both;
+  both.kek_file = "/k";
+  both.pkcs11 = Config::Pkcs11{"m", "t", "p"};
+  EXPECT_FALSE(validate(both).ok());
+  Config client_ca_without_tls;
+  client_ca_without_tls.client_ca_file = "c.pem";
+  EXPECT_FALSE(validate(client_ca_without_tls).ok());
+  Config own;
+  own.trusted_authorities.push_back({own.effective_issuer(), {}, {}, {}});
+  EXPECT_NE(validate(own).error().message.find("own issuer"), std::string::npos);
+  EXPECT_FALSE(config_from_args({"--key-retention-days", "365"}).ok());
+}
+
 }  // namespace
 }  // namespace tl::server

@@ -337,6 +337,10 @@ TEST_P(JwtTest, ReasonOfEachFailureClass) {
     EXPECT_EQ(reason(b64(header_with("alg", refused_alg)) + "." + parts[1] + "." + parts[2]), kReasonTokenAlgRefused)
         << refused_alg;
   }
+  // An unsecured JWS as RFC 7515 §A.5 writes it: empty signature part.
+  EXPECT_EQ(reason(b64(header_with("alg", "none")) + "." + parts[1] + "."), kReasonTokenAlgRefused);
+  // Any other header with an empty signature part is merely malformed.
+  EXPECT_EQ(reason(parts[0] + "." + parts[1] + "."), kReasonTokenMalformed);
   o = opts();
   o.allowed_algs = {GetParam() == JwsAlg::es256 ? JwsAlg::rs256 : JwsAlg::es256};
   EXPECT_EQ(reason(token_, o), kReasonTokenAlgRefused);
