@@ -5,6 +5,7 @@
 #include <openssl/decoder.h>
 #include <openssl/encoder.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
@@ -207,12 +208,16 @@ Result<SecretBytes> encode_pkcs8(const EVP_PKEY* pkey) {
   return out;
 }
 
-Result<PkeyPtr> decode_traditional(ByteView der, const char* keytype) {
+namespace {
+
+// A private key of `keytype` in DER of `structure`, no trailing bytes. Naming
+// the key type keeps OpenSSL 3.0 to a few decoders (about 4x faster).
+Result<PkeyPtr> decode_der(ByteView der, const char* structure, const char* keytype) {
+  if (der.empty()) return Error{"empty DER"};
   EVP_PKEY* pkey = nullptr;
   ERR_clear_error();
   DecoderCtxPtr ctx(
-      OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", "type-specific", keytype, EVP_PKEY_KEYPAIR, nullptr, nullptr));
-  if (der.empty()) return Error{"empty DER"};
+      OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", structure, keytype, EVP_PKEY_KEYPAIR, nullptr, nullptr));
   if (!ctx || OSSL_DECODER_CTX_get_num_decoders(ctx.get()) == 0) return Error{openssl_error("no decoder")};
   // Never ask for a passphrase: encrypted material is refused, not prompted for.
   OSSL_DECODER_CTX_set_passphrase_cb(ctx.get(), [](char*, size_t, size_t*, const OSSL_PARAM[], void*) { return 0; },
@@ -227,6 +232,12 @@ Result<PkeyPtr> decode_traditional(ByteView der, const char* keytype) {
   PkeyPtr owned(pkey);
   if (left != 0) return Error{std::to_string(left) + " trailing bytes after the " + keytype + " private key"};
   return owned;
+}
+
+}  // namespace
+
+Result<PkeyPtr> decode_traditional(ByteView der, const char* keytype) {
+  return decode_der(der, "type-specific", keytype);
 }
 
 Result<PkeyPtr> parse_pkcs8(ByteView der) {
@@ -266,6 +277,13 @@ Result<PkeyPtr> parse_pkcs8(ByteView der) {
   if (p != der.data() + der.size()) {
     return Error{std::to_string(der.data() + der.size() - p) + " trailing bytes after the PKCS#8 PrivateKeyInfo"};
   }
+  const ASN1_OBJECT* alg = nullptr;
+  if (PKCS8_pkey_get0(&alg, nullptr, nullptr, nullptr, p8.get()) == 1) {
+    const int nid = OBJ_obj2nid(alg);
+    if (nid == NID_rsaEncryption) return decode_der(der, "PrivateKeyInfo", "RSA");
+    if (nid == NID_X9_62_id_ecPublicKey) return decode_der(der, "PrivateKeyInfo", "EC");
+  }
+  // Other key types: the generic (slow) path, so the error can name the type.
   PkeyPtr pkey(EVP_PKCS82PKEY(p8.get()));
   if (!pkey) return Error{openssl_error("PKCS#8 PrivateKeyInfo holds no readable private key")};
   return pkey;

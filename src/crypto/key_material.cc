@@ -1,12 +1,13 @@
 #include "crypto/key_material.h"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "crypto/b64url.h"
 #include "crypto/key_canonical.h"
-#include "crypto/private_key.h"
+#include "crypto/pkcs8_spec.h"
 
 namespace tl::crypto {
 
@@ -21,6 +22,20 @@ Result<PublicKey> public_of(const EVP_PKEY* pkey) {
   Bytes spki(der, der + len);
   OPENSSL_free(der);
   return PublicKey::from_der_spki(spki);
+}
+
+// A public big-endian integer parameter: minimal length (RFC 7518 Base64urlUInt)
+// when `size` is 0, else left-padded to `size`. Empty on failure.
+Bytes unsigned_param(const EVP_PKEY* pkey, const char* name, size_t size) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  BnPtr owned(bn);
+  Bytes out(size != 0 ? size : static_cast<size_t>(BN_num_bytes(bn)));
+  if (out.empty() || BN_bn2binpad(bn, out.data(), static_cast<int>(out.size())) < 0) return {};
+  return out;
 }
 
 }  // namespace
@@ -68,11 +83,10 @@ Result<KeyMaterial> KeyMaterial::from_release_bytes(const KeySpec& spec, ByteVie
     }
     return KeyMaterial(spec, SecretBytes(bytes));
   }
-  // These bytes were made by this class and sealed at rest, so parsing and the
-  // spec comparison suffice; the slow consistency checks ran on import.
-  auto pkey = parse_pkcs8(bytes);
-  if (!pkey) return with_context("stored key", pkey.take_error());
-  auto found = spec_of(pkey->get());
+  // These bytes were made by this class and sealed at rest (authenticated), so
+  // reading their structure and spec suffices, and it must be fast: this runs
+  // for every release. The slow consistency checks ran on import.
+  auto found = pkcs8_spec(bytes);
   if (!found) return with_context("stored key", found.take_error());
   if (found->kind != spec.kind || found->bits != spec.bits ||
       (spec.kind == KeyKind::ec && found->curve != spec.curve)) {
@@ -93,20 +107,23 @@ nlohmann::json KeyMaterial::public_jwk() const {
   if (spec_.kind == KeyKind::oct) return jwk;
   // The bytes parsed when this object was made, so this cannot fail short of
   // running out of memory; then the JWK lacks its members and will not verify.
-  auto pub = public_key();
-  if (!pub) return jwk;
+  auto pkey = parse_pkcs8(bytes_.view());
+  if (!pkey) return jwk;
   if (spec_.kind == KeyKind::rsa) {
-    auto p = rsa_public_params(*pub);
-    if (!p) return jwk;
-    jwk["n"] = b64url_encode(p->n);
-    jwk["e"] = b64url_encode(p->e);
+    auto n = unsigned_param(pkey->get(), OSSL_PKEY_PARAM_RSA_N, 0);
+    auto e = unsigned_param(pkey->get(), OSSL_PKEY_PARAM_RSA_E, 0);
+    if (n.empty() || e.empty()) return jwk;
+    jwk["n"] = b64url_encode(n);
+    jwk["e"] = b64url_encode(e);
     return jwk;
   }
-  auto p = ec_public_params(*pub);
-  if (!p) return jwk;
-  jwk["crv"] = curve_name(p->curve);
-  jwk["x"] = b64url_encode(p->x);
-  jwk["y"] = b64url_encode(p->y);
+  const size_t size = ec_field_size(spec_.curve);
+  auto x = unsigned_param(pkey->get(), OSSL_PKEY_PARAM_EC_PUB_X, size);
+  auto y = unsigned_param(pkey->get(), OSSL_PKEY_PARAM_EC_PUB_Y, size);
+  if (x.empty() || y.empty()) return jwk;
+  jwk["crv"] = curve_name(spec_.curve);
+  jwk["x"] = b64url_encode(x);
+  jwk["y"] = b64url_encode(y);
   return jwk;
 }
 

@@ -269,6 +269,87 @@ TEST(KeyMaterial, ReleaseBytesMustMatchTheSpec) {
   }
 }
 
+// DER built by hand for the structure checks of stored keys.
+Bytes tlv(uint8_t tag, const Bytes& body) {
+  Bytes out{tag};
+  if (body.size() < 0x80) {
+    out.push_back(static_cast<uint8_t>(body.size()));
+  } else {
+    out.push_back(0x82);
+    out.push_back(static_cast<uint8_t>(body.size() >> 8));
+    out.push_back(static_cast<uint8_t>(body.size()));
+  }
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+const Bytes kEcOid = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+const Bytes kP256Oid = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+const Bytes kP384Oid = {0x2b, 0x81, 0x04, 0x00, 0x22};
+const Bytes kRsaOid = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+
+Bytes pkcs8(const Bytes& alg, const Bytes& key, uint8_t version = 0) {
+  return tlv(0x30, cat({tlv(0x02, {version}), tlv(0x30, alg), tlv(0x04, key)}));
+}
+Bytes ec_key(size_t d_size, const Bytes& extra = {}, uint8_t version = 1) {
+  return tlv(0x30, cat({tlv(0x02, {version}), tlv(0x04, Bytes(d_size, 0x11)), extra}));
+}
+Bytes rsa_key(const Bytes& n, uint8_t version = 0) {
+  Bytes ints = tlv(0x02, {version});
+  ints = cat({ints, tlv(0x02, n)});
+  for (int i = 0; i < 7; ++i) ints = cat({ints, tlv(0x02, {0x03})});
+  return tlv(0x30, ints);
+}
+
+TEST(KeyMaterial, StoredKeyStructureIsCheckedStrictly) {
+  const KeySpec p256{KeyKind::ec, 256, Curve::p256};
+  const KeySpec rsa2048{KeyKind::rsa, 2048, Curve::p256};
+  const Bytes ec_alg = cat({tlv(0x06, kEcOid), tlv(0x06, kP256Oid)});
+  const Bytes rsa_alg = cat({tlv(0x06, kRsaOid), Bytes{0x05, 0x00}});
+  Bytes n(256, 0x5a);
+  n[0] = 0x80;  // 2048 bits exactly, positive thanks to the leading zero below
+  Bytes n_pos = cat({Bytes{0x00}, n});
+
+  // The well-formed shapes pass (stored bytes are trusted for the math) ...
+  EXPECT_TRUE(KeyMaterial::from_release_bytes(p256, pkcs8(ec_alg, ec_key(32))).ok());
+  EXPECT_TRUE(KeyMaterial::from_release_bytes(rsa2048, pkcs8(rsa_alg, rsa_key(n_pos))).ok());
+  EXPECT_TRUE(
+      KeyMaterial::from_release_bytes(p256, pkcs8(ec_alg, ec_key(32, tlv(0xa0, tlv(0x06, kP256Oid))))).ok());
+  // ... and every deviation is refused.
+  EXPECT_ERROR_HAS(KeyMaterial::from_release_bytes(rsa2048, pkcs8(rsa_alg, rsa_key(n))), "negative");
+  EXPECT_ERROR_HAS(KeyMaterial::from_release_bytes(rsa2048, pkcs8(rsa_alg, rsa_key(n_pos, 1))), "two-prime");
+  EXPECT_ERROR_HAS(KeyMaterial::from_release_bytes({KeyKind::rsa, 3072, Curve::p256}, pkcs8(rsa_alg, rsa_key(n_pos))),
+                   "RSA 2048 bits");
+  EXPECT_FALSE(KeyMaterial::from_release_bytes(rsa2048, pkcs8(tlv(0x06, kRsaOid), rsa_key(n_pos))).ok());
+  EXPECT_ERROR_HAS(KeyMaterial::from_release_bytes(p256, pkcs8(ec_alg, ec_key(32), 1)), "version");
+  EXPECT_ERROR_HAS(KeyMaterial::from_release_bytes(p256, pkcs8(ec_alg, ec_key(31))), "31 bytes");
+  EXPECT_ERROR_HAS(KeyMaterial::from_release_bytes(p256, pkcs8(ec_alg, ec_key(32, {}, 2))), "version");
+  EXPECT_ERROR_HAS(
+      KeyMaterial::from_release_bytes(p256, pkcs8(ec_alg, ec_key(32, tlv(0xa0, tlv(0x06, kP384Oid))))),
+      "another curve");
+  EXPECT_FALSE(KeyMaterial::from_release_bytes(p256, pkcs8(ec_alg, ec_key(32, tlv(0xa2, {0x00})))).ok());
+  EXPECT_FALSE(KeyMaterial::from_release_bytes(
+                   p256, pkcs8(cat({tlv(0x06, kEcOid), tlv(0x06, {0x2b, 0x81, 0x04, 0x00, 0x0a})}), ec_key(32)))
+                   .ok());  // secp256k1
+  EXPECT_ERROR_HAS(KeyMaterial::from_release_bytes(p256, pkcs8(tlv(0x06, {0x2b, 0x65, 0x70}), ec_key(32))),
+                   "neither");  // Ed25519
+  // Lengths: non-minimal long form, too many length bytes, beyond the data.
+  Bytes good = pkcs8(ec_alg, ec_key(32));
+  Bytes non_minimal = {0x30, 0x81, static_cast<uint8_t>(good.size() - 2)};
+  non_minimal.insert(non_minimal.end(), good.begin() + 2, good.end());
+  EXPECT_ERROR_HAS(KeyMaterial::from_release_bytes(p256, non_minimal), "non-minimal");
+  Bytes huge = {0x30, 0x84, 0x7f, 0xff, 0xff, 0xff};
+  EXPECT_FALSE(KeyMaterial::from_release_bytes(p256, huge).ok());
+  Bytes beyond = good;
+  beyond[1] = static_cast<uint8_t>(beyond[1] + 1);
+  EXPECT_FALSE(KeyMaterial::from_release_bytes(p256, beyond).ok());
+}
+
 // ---- PEM and DER made by the openssl command line ----
 
 struct CliKey {

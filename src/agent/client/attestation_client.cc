@@ -218,6 +218,7 @@ Result<AttestResult> AttestationClient::attest() {
             !st)
           return st.take_error();
       }
+      attested_key_blob_ = pending_key_blob_;
       return out;
     }
     // Not enrolled, or enrolled with another AK (a TPM cleared, an AK recreated): enroll once and retry.

@@ -61,6 +61,12 @@ class AttestationClient {
   Result<nlohmann::json> collect_evidence(ByteView nonce);
 
   tpm::Tpm& tpm() { return *tpm_; }
+  const AgentOptions& options() const { return options_; }
+  // The runtime key the token of the last successful attest() names, in its
+  // stored form (tpm::encode_runtime_key_blob; also saved as
+  // <state_dir>/runtime-key.bin): what Secure Key Release unwraps with
+  // (key_release.h). nullopt before a successful attest().
+  const std::optional<Bytes>& attested_runtime_key() const { return attested_key_blob_; }
   // Sources of the last collect_evidence() that exist but could not be read
   // or parsed (kernel log, taint, IMA list, uname): for the status file and
   // the log; they never fail an attestation.
@@ -75,6 +81,7 @@ class AttestationClient {
   Result<tpm::RuntimeKey> runtime_key_for(ByteView nonce);
   std::optional<tpm::RuntimeKey> runtime_key_;  // as created (with its policy PCR values)
   std::optional<Bytes> pending_key_blob_;        // of the last evidence; saved once a token names it
+  std::optional<Bytes> attested_key_blob_;       // the one the last token names
   std::vector<std::string> collection_warnings_;
 
   AgentOptions options_;

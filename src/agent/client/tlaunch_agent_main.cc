@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "agent/atomic_file.h"
 #include "agent/client/attestation_client.h"
+#include "agent/client/key_release.h"
 #include "agent/schedule.h"
 #include "agent/settings.h"
 #include "agent/status.h"
@@ -25,6 +27,10 @@ const char kUsage[] = R"(Usage: tlaunch-agent attest --once [OPTIONS]   attest n
        tlaunch-agent run [OPTIONS]             attest at start, then every reporting period
        tlaunch-agent enroll [OPTIONS]          enroll this VM's TPM (EK + AK) with the service
        tlaunch-agent status [--state-dir DIR]  what the last attempts did
+       tlaunch-agent release --key URL [--out FILE] [--format raw|pem|base64] [--enc E]
+                     [--nonce N] [--token-file FILE] [OPTIONS]
+                                               attest, then release a key from tlaunchd's key
+                                               vault to this VM and unwrap it in the TPM
        tlaunch-agent --help | --version
 
 Options:
@@ -48,6 +54,17 @@ Options:
   --ek-alg rsa|ecc    which EK to use (default rsa)
   --ak-handle HEX     persistent handle of the AK (default 0x81000003)
   --client-payload J  a JSON object carried into the token's x-ms-runtime.client-payload
+
+Key release (docs/agent.md "Key release"):
+  --key URL           the key: NAME[/VERSION], or <endpoint>/keys/NAME[/VERSION] on the
+                      attestation endpoint's origin (other origins are refused)
+  --out FILE          write the key to FILE (atomically, mode 0600); default or "-": stdout
+  --format F          raw (default: PKCS#8 DER for RSA and EC, the key bytes for oct),
+                      pem (PKCS#8 PEM, RSA and EC) or base64
+  --enc E             RSA_AES_KEY_WRAP_256 (default), RSA_AES_KEY_WRAP_384 or CKM_RSA_AES_KEY_WRAP
+  --nonce N           echoed in the signed answer (default: a random one)
+  --token-file FILE   authenticate with this API token instead of the attestation token
+Exit status of release: 0 released, 2 usage error, 1 anything else (the reason is printed).
 )";
 
 volatile std::sig_atomic_t g_stop = 0;
@@ -86,6 +103,12 @@ Result<std::vector<uint32_t>> parse_pcr_list(const std::string& s) {
 struct Cli {
   std::string command;
   bool once = false;
+  // release
+  ReleaseOptions release;
+  std::optional<std::string> out;
+  std::optional<std::string> token_file;
+  KeyFormat format = KeyFormat::raw;
+  std::optional<std::string> release_option;  // one given, for refusing it outside `release`
   AgentOptions agent;
   std::optional<std::string> settings_path;
   std::optional<std::string> endpoint;
@@ -99,7 +122,8 @@ Result<Cli> parse_cli(std::vector<std::string> args) {
   c.command = args[0];
   static const std::set<std::string> with_value = {"--settings", "--endpoint", "--ca-file", "--tcti", "--vm-id",
                                                    "--eventlog", "--os-release", "--kernel-log", "--taint-file", "--ima-log", "--state-dir", "--pcrs", "--ak-alg",
-                                                   "--ek-alg", "--ak-handle", "--client-payload"};
+                                                   "--ek-alg", "--ak-handle", "--client-payload",
+                                                   "--key", "--out", "--format", "--enc", "--nonce", "--token-file"};
   for (size_t i = 1; i < args.size(); ++i) {
     std::string name = args[i], value;
     if (auto eq = name.find('='); eq != std::string::npos && name.rfind("--", 0) == 0) {
@@ -109,6 +133,9 @@ Result<Cli> parse_cli(std::vector<std::string> args) {
       if (i + 1 >= args.size()) return Error{name + " needs a value"};
       value = args[++i];
     }
+    if (name == "--key" || name == "--out" || name == "--format" || name == "--enc" || name == "--nonce" ||
+        name == "--token-file")
+      c.release_option = name;
     if (name == "--once") c.once = true;
     else if (name == "--sha1") c.agent.include_sha1 = true;
     else if (name == "--settings") c.settings_path = value;
@@ -140,6 +167,23 @@ Result<Cli> parse_cli(std::vector<std::string> args) {
       auto j = nlohmann::json::parse(value, nullptr, false);
       if (!j.is_object()) return Error{"--client-payload: must be a JSON object"};
       c.agent.client_payload = std::move(j);
+    } else if (name == "--key") {
+      c.release.key = value;
+    } else if (name == "--out") {
+      c.out = value;
+    } else if (name == "--format") {
+      auto f = key_format_from_name(value);
+      if (!f) return Error{"--format: raw, pem or base64, not '" + value + "'"};
+      c.format = *f;
+    } else if (name == "--enc") {
+      auto e = release_enc_from_name(value);
+      if (!e) return Error{"--enc: RSA_AES_KEY_WRAP_256, RSA_AES_KEY_WRAP_384 or CKM_RSA_AES_KEY_WRAP, not '" + value + "'"};
+      c.release.enc = *e;
+    } else if (name == "--nonce") {
+      if (value.empty() || value.size() > 1024) return Error{"--nonce must have 1 to 1024 characters"};
+      c.release.nonce = value;
+    } else if (name == "--token-file") {
+      c.token_file = value;
     } else {
       return Error{"unknown option " + name + " (see tlaunch-agent --help)"};
     }
@@ -252,6 +296,61 @@ int run_loop(Cli& c) {
   return 0;
 }
 
+constexpr int kExitUsage = 2;
+
+// "detail (reason, clause X)": how a refused release is printed.
+std::string describe_release(const Error& e, const ReleaseDiagnostics& d) {
+  std::string out = e.message;
+  if (!e.reason.empty() || !d.clause.empty()) {
+    out += " (" + e.reason;
+    if (!d.clause.empty()) out += std::string(e.reason.empty() ? "" : ", ") + "clause " + d.clause;
+    out += ")";
+  }
+  return out;
+}
+
+int release(Cli& c) {
+  if (c.release.key.empty()) {
+    std::fprintf(stderr, "tlaunch-agent: release needs --key URL (see tlaunch-agent --help)\n");
+    return kExitUsage;
+  }
+  if (c.token_file) {
+    auto t = read_api_token(*c.token_file);
+    if (!t) {
+      std::fprintf(stderr, "tlaunch-agent: %s\n", t.error().message.c_str());
+      return kExitUsage;
+    }
+    c.release.api_token = std::move(*t);
+  }
+  // A malformed --key is a usage error: found before attesting.
+  if (auto k = parse_key_reference(c.release.key, c.agent.endpoint); !k) {
+    std::fprintf(stderr, "tlaunch-agent: %s\n", k.error().message.c_str());
+    return kExitUsage;
+  }
+  auto client = AttestationClient::create(c.agent);
+  if (!client) return fail(describe(client.error()));
+  ReleaseDiagnostics diagnostics;
+  auto key = release_key(**client, c.release, &diagnostics);
+  report_warnings((*client)->collection_warnings());
+  if (!key) return fail(describe_release(key.error(), diagnostics));
+  auto bytes = format_released_key(key->material, key->kty, c.format);
+  if (!bytes) {
+    std::fprintf(stderr, "tlaunch-agent: %s\n", bytes.error().message.c_str());
+    return kExitUsage;
+  }
+  const std::string_view content(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  if (c.out && *c.out != "-") {
+    if (auto st = write_file_atomically(*c.out, content, 0600); !st) return fail(st.error().message);
+    std::fprintf(stderr, "tlaunch-agent: released %s (%s) to %s\n", key->kid.c_str(), key->kty.c_str(), c.out->c_str());
+    return 0;
+  }
+  if (std::fwrite(content.data(), 1, content.size(), stdout) != content.size() || std::fflush(stdout) != 0) {
+    return fail("cannot write the key to stdout");
+  }
+  std::fprintf(stderr, "tlaunch-agent: released %s (%s)\n", key->kid.c_str(), key->kty.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -267,7 +366,10 @@ int main(int argc, char** argv) {
     }
   }
   auto cli = parse_cli(args);
-  if (!cli) return fail(cli.error().message);
+  if (!cli) {
+    fail(cli.error().message);
+    return !args.empty() && args[0] == "release" ? kExitUsage : 1;
+  }
   if (cli->command == "status") {
     auto text = status_report(cli->agent.state_dir / "status.json", cli->agent.state_dir / "heartbeat.json",
                               std::chrono::system_clock::now());
@@ -275,11 +377,14 @@ int main(int argc, char** argv) {
     std::printf("%s", text->c_str());
     return 0;
   }
-  if (cli->command != "attest" && cli->command != "run" && cli->command != "enroll")
+  if (cli->command != "attest" && cli->command != "run" && cli->command != "enroll" && cli->command != "release")
     return fail("unknown command '" + cli->command + "' (see tlaunch-agent --help)");
+  if (cli->command != "release" && cli->release_option)
+    return fail(*cli->release_option + " is an option of 'release' only (see tlaunch-agent --help)");
   if (cli->command == "attest" && !cli->once)
     return fail("attest needs --once (use 'run' for the service loop)");
   if (auto st = resolve(*cli); !st) return fail(describe(st.error()));
+  if (cli->command == "release") return release(*cli);
   if (cli->command == "attest") return attest_once(*cli);
   if (cli->command == "enroll") return enroll(*cli);
   return run_loop(*cli);
