@@ -290,6 +290,40 @@ TEST_F(AccessTest, APolicyRowOfAVanishedTokenGrantsNothing) {
   EXPECT_FALSE((*fresh)->allowed("token:ci", Operation::get, "k"));
 }
 
+TEST_F(AccessTest, AnUnreadablePolicyRowIsAnErrorNeverAGuess) {
+  const IssuedToken t = must_issue("ci");
+  ASSERT_TRUE(ac_->set_policy("token:ci", "*", {Operation::get}, kT0));
+  for (const std::string& bad : {std::string("[\"get\",\"steal\"]"), std::string("{}"), std::string("[1]"),
+                                 std::string("not json")}) {
+    auto db = store::Database::open(db_);
+    auto st = db->prepare("UPDATE access_policies SET operations = ?1");
+    ASSERT_TRUE(st->bind_text(1, bad));
+    ASSERT_TRUE(st->step());
+    auto fresh = AccessControl::open(db_);
+    ASSERT_FALSE(fresh) << bad;  // the first load fails: nothing to decide from
+    EXPECT_EQ(fresh.error().reason, "internal-error") << fresh.error().message;
+    EXPECT_REASON(ac_->policies(), "internal-error");
+    ASSERT_TRUE(db->exec("UPDATE access_policies SET operations = '[\"get\"]'"));
+  }
+  ASSERT_TRUE(ac_->remove_policy("token:ci", "*"));
+  EXPECT_TRUE(ac_->authenticate_token(t.token, kT0));
+}
+
+TEST_F(AccessTest, AStaleCopyThatCannotBeReloadedDecidesNothing) {
+  const IssuedToken t = must_issue("ci");
+  ASSERT_TRUE(ac_->set_policy("token:ci", "*", {Operation::get}, kT0));
+  auto quick = AccessControl::open(db_, std::chrono::milliseconds(0));
+  ASSERT_TRUE(quick);
+  ASSERT_TRUE((*quick)->allowed("token:ci", Operation::get, "k"));
+  {
+    auto db = store::Database::open(db_);
+    ASSERT_TRUE(db->exec("UPDATE access_policies SET operations = 'garbage'"));
+  }
+  EXPECT_FALSE((*quick)->allowed("token:ci", Operation::get, "k"));
+  EXPECT_REASON((*quick)->authenticate_token(t.token, kT0), "internal-error");
+  EXPECT_TRUE((*quick)->allowed("admin", Operation::purge, "k"));
+}
+
 // ---- Another process's changes ----------------------------------------------------
 
 TEST_F(AccessTest, ASecondInstanceSeesARevokeAndAPolicyWithinItsReloadWindow) {

@@ -302,6 +302,41 @@ TEST_F(VaultTest, AStoredPolicyThatNoLongerParsesIsAnErrorNotDropped) {
   EXPECT_REASON(vault_->material("k", v.version, kT0), "internal-error");
 }
 
+TEST_F(VaultTest, RowsEditedIntoNonsenseAreInternalErrorsNamingTheColumn) {
+  const KeyVersion v = must_create("k", exportable());
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"key_ops = 'sign'", "key_ops"},
+      {"key_ops = '[1]'", "key_ops"},
+      {"key_ops = '{}'", "key_ops"},
+      {"tags = '[]'", "tags"},
+      {"tags = '{\"a\":1}'", "tag a"},
+      {"tags = '{'", "tags"},
+      {"public_jwk = '\"x\"'", "public_jwk"},
+      {"public_jwk = ''", "public_jwk"},
+      {"crv = NULL", "crv"},
+      {"crv = 'P-192'", "crv"},
+      {"bits = 0", "bits"},
+      {"policy_json = '[]'", "release policy"},
+      {"policy_json = '{\"version\":\"1.0.0\",\"anyOf\":[]}'", "release policy"},
+  };
+  for (const auto& [set, what] : edits) {
+    auto db = store::Database::open(db_);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("CREATE TABLE IF NOT EXISTS backup AS SELECT * FROM vault_key_versions WHERE 0"));
+    ASSERT_TRUE(db->exec("DELETE FROM backup; INSERT INTO backup SELECT * FROM vault_key_versions"));
+    ASSERT_TRUE(db->exec("UPDATE vault_key_versions SET " + set)) << set;
+    for (auto r : {vault_->get("k", v.version), vault_->get("k")}) {
+      ASSERT_FALSE(r) << set;
+      EXPECT_EQ(r.error().reason, "internal-error") << set;
+      EXPECT_THAT(r.error().message, HasSubstr(what)) << set;
+    }
+    EXPECT_REASON(vault_->list("", 10), "internal-error");
+    EXPECT_REASON(vault_->material("k", v.version, kT0), "internal-error");
+    ASSERT_TRUE(db->exec("DELETE FROM vault_key_versions; INSERT INTO vault_key_versions SELECT * FROM backup"));
+    EXPECT_TRUE(vault_->get("k")) << "restored after " << set;
+  }
+}
+
 TEST_F(VaultTest, UpdateChangesOnlyWhatIsSet) {
   NewKey k = plain();
   k.not_before = kT0;
