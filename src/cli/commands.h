@@ -34,4 +34,20 @@ int alert_unsuppress(const Args& args);
 int recommendation_list(const Args& args);  // src/cli/recommendation_commands.cc
 int fleet_status(const Args& args);         // src/cli/status_command.cc
 
+// The key vault over tlaunchd's REST API (docs/keyvault-api.md), src/cli/key_commands.cc.
+int key_create(const Args& args);
+int key_import(const Args& args);
+int key_show(const Args& args);
+int key_list(const Args& args);
+int key_rotate(const Args& args);
+int key_update(const Args& args);
+int key_delete(const Args& args);
+int key_recover(const Args& args);
+int key_purge(const Args& args);
+int key_set_policy(const Args& args);
+int key_release(const Args& args);
+int key_audit(const Args& args);
+int key_token(const Args& args);   // create | list | revoke
+int key_access(const Args& args);  // set | list | remove
+
 }  // namespace tl::cli

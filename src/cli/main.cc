@@ -43,9 +43,26 @@ constexpr const char* kUsage =
     "  recommendation list [--kind KIND]\n"
     "  status\n"
     "      Fleet summary: VMs by health, open alerts, recommendations.\n"
-    "  Every fleet command takes --server URL ($TLAUNCH_SERVER, default\n"
+    "\n"
+    "Key vault (tlaunchd's REST API):\n"
+    "  key create NAME --kty RSA|EC|oct [--size N] [--curve C] [--exportable --policy FILE\n"
+    "             [--immutable]] [--ops LIST] [--disabled] [--tag K=V]…\n"
+    "  key import NAME --pem FILE | --jwk FILE [same attribute options]\n"
+    "  key show NAME[/VERSION] [--deleted]\n"
+    "  key list [--versions NAME | --deleted]\n"
+    "  key rotate NAME\n"
+    "  key update NAME[/VERSION] [--enable|--disable] [--tag K=V]…\n"
+    "  key delete NAME | key recover NAME | key purge NAME\n"
+    "  key set-policy NAME[/VERSION] --policy FILE [--immutable]\n"
+    "  key release NAME[/VERSION] --target FILE [--enc E] [--nonce N] [--out FILE]\n"
+    "  key audit [NAME] [--denied|--allowed] [--limit N]\n"
+    "  key token create NAME [--expires RFC3339] | key token list | key token revoke NAME\n"
+    "  key access set IDENTITY --scope '*'|KEY --ops LIST | key access list\n"
+    "  key access remove IDENTITY --scope S\n"
+    "      Keys, release policies, Secure Key Release, audit, API tokens and access.\n"
+    "  Every fleet and key command takes --server URL ($TLAUNCH_SERVER, default\n"
     "  https://127.0.0.1:8443), --token-file FILE ($TLAUNCH_TOKEN_FILE: tlaunchd's admin\n"
-    "  token), --cacert FILE ($TLAUNCH_CACERT) and --json.\n"
+    "  token, or an API token for key commands), --cacert FILE ($TLAUNCH_CACERT) and --json.\n"
     "\n"
     "Run 'tlaunch <command> <subcommand> --help' for details.\n"
     "Exit status: 0 ok; 1 a verification failed, the server refused, or the VM or\n"
@@ -77,6 +94,20 @@ constexpr Entry kCommands[] = {
     {"alert", "unsuppress", tl::cli::alert_unsuppress},
     {"recommendation", "list", tl::cli::recommendation_list},
     {"status", nullptr, tl::cli::fleet_status},
+    {"key", "create", tl::cli::key_create},
+    {"key", "import", tl::cli::key_import},
+    {"key", "show", tl::cli::key_show},
+    {"key", "list", tl::cli::key_list},
+    {"key", "rotate", tl::cli::key_rotate},
+    {"key", "update", tl::cli::key_update},
+    {"key", "delete", tl::cli::key_delete},
+    {"key", "recover", tl::cli::key_recover},
+    {"key", "purge", tl::cli::key_purge},
+    {"key", "set-policy", tl::cli::key_set_policy},
+    {"key", "release", tl::cli::key_release},
+    {"key", "audit", tl::cli::key_audit},
+    {"key", "token", tl::cli::key_token},
+    {"key", "access", tl::cli::key_access},
 };
 
 bool is_help(const char* a) { return std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0; }

@@ -129,6 +129,14 @@ Status check_ek_leaf(X509* leaf, const PublicKey& key) {
 
 }  // namespace
 
+Result<PublicKey> certificate_public_key(ByteView der) {
+  auto cert = parse_der(der);
+  if (!cert) return cert.take_error();
+  auto key = public_key_from_evp(X509_get0_pubkey(cert->get()));
+  if (!key) return with_context("certificate public key", key.take_error());
+  return key;
+}
+
 Result<std::vector<Bytes>> parse_certificates(ByteView pem_or_der) {
   auto certs = parse_all(pem_or_der);
   if (!certs) return certs.take_error();

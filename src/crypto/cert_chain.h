@@ -39,6 +39,11 @@ Result<PublicKey> verify_certificate_chain(ByteView leaf_der, std::span<const By
                                            std::span<const ByteView> trust_anchors, CertProfile profile,
                                            std::optional<int64_t> at = std::nullopt);
 
+// The subject public key of one DER certificate (trailing bytes are an error),
+// with no validation of the certificate at all: only for callers that trust
+// the certificate by another route (a JWKS "x5c" fetched from its issuer).
+Result<PublicKey> certificate_public_key(ByteView der);
+
 // Splits a PEM text (one or more CERTIFICATE blocks) or one DER certificate into
 // DER certificates. Trailing bytes after a DER certificate are an error.
 Result<std::vector<Bytes>> parse_certificates(ByteView pem_or_der);

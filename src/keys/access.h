@@ -9,6 +9,7 @@
 // is allowed without a policy (fail closed).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -59,7 +60,10 @@ struct IssuedToken {
 class AccessControl {
  public:
   static constexpr int64_t kReloadSeconds = 5;
-  static Result<std::unique_ptr<AccessControl>> open(const std::filesystem::path& db);
+  // `reload`: how often changes made by other processes are picked up (tests
+  // shorten it; changes through this object are seen at once).
+  static Result<std::unique_ptr<AccessControl>> open(
+      const std::filesystem::path& db, std::chrono::milliseconds reload = std::chrono::seconds(kReloadSeconds));
 
   // API tokens (role "user" in api_tokens). Names: 1-64 of [A-Za-z0-9._-].
   Result<IssuedToken> issue_token(const std::string& name, std::optional<int64_t> expires_at, int64_t now);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crypto/cert_chain.h"
 #include "crypto/digest.h"
 #include "token/base64url.h"
 #include "token/strict_json.h"
@@ -42,6 +43,65 @@ std::string key_kind(const crypto::PublicKey& key) {
   return "RSA-" + std::to_string(key.bits());
 }
 
+// "x5c" (RFC 7517 §4.7): standard base64 (padded, not base64url) DER
+// certificates, the key's own first. Only that first certificate is read, for
+// its public key: the JWKS it came in is what is trusted, never the chain.
+// Absent: nullopt.
+Result<std::optional<crypto::PublicKey>> x5c_key(const json& j) {
+  auto it = j.find("x5c");
+  if (it == j.end()) return std::optional<crypto::PublicKey>{};
+  if (!it->is_array() || it->empty() || !(*it)[0].is_string()) {
+    return Error{"\"x5c\" is not a non-empty array of base64 strings"};
+  }
+  std::string text = (*it)[0].get<std::string>();
+  if (text.size() % 4 != 0 || text.find_first_of("-_") != std::string::npos) {
+    return Error{"\"x5c\"[0] is not padded standard base64"};
+  }
+  // Standard base64 → base64url, so the strict decoder (canonical bits,
+  // padding only at the end) does the checking.
+  for (int pad = 0; pad < 2 && !text.empty() && text.back() == '='; ++pad) text.pop_back();
+  for (char& c : text) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  auto der = base64url_decode(text);
+  if (!der) return with_context("\"x5c\"[0]", der.take_error());
+  auto key = crypto::certificate_public_key(*der);
+  if (!key) return with_context("\"x5c\"[0]", key.take_error());
+  return std::optional<crypto::PublicKey>(std::move(*key));
+}
+
+// "n"/"e" of an RSA JWK, or (when both are absent) those of its x5c key.
+Result<std::pair<Bytes, Bytes>> rsa_members(const json& j, const std::optional<crypto::PublicKey>& x5c) {
+  if (x5c && !j.contains("n") && !j.contains("e")) {
+    if (x5c->type() != crypto::KeyType::rsa) return Error{"\"x5c\"[0] does not hold an RSA key"};
+    auto p = crypto::rsa_public_params(*x5c);
+    if (!p) return with_context("\"x5c\"[0]", p.take_error());
+    return std::pair{std::move(p->n), std::move(p->e)};
+  }
+  auto n = required_b64(j, "n");
+  if (!n) return n.take_error();
+  auto e = required_b64(j, "e");
+  if (!e) return e.take_error();
+  return std::pair{std::move(*n), std::move(*e)};
+}
+
+// "x"/"y" of an EC JWK, or (when both are absent) those of its x5c key.
+Result<std::pair<Bytes, Bytes>> ec_members(const json& j, const std::optional<crypto::PublicKey>& x5c) {
+  if (x5c && !j.contains("x") && !j.contains("y")) {
+    if (x5c->type() != crypto::KeyType::ec) return Error{"\"x5c\"[0] does not hold an EC key"};
+    auto p = crypto::ec_public_params(*x5c);
+    if (!p) return with_context("\"x5c\"[0]", p.take_error());
+    if (p->curve != crypto::Curve::p256) return Error{"\"x5c\"[0] holds a key not on P-256"};
+    return std::pair{std::move(p->x), std::move(p->y)};
+  }
+  auto x = required_b64(j, "x");
+  if (!x) return x.take_error();
+  auto y = required_b64(j, "y");
+  if (!y) return y.take_error();
+  return std::pair{std::move(*x), std::move(*y)};
+}
+
 Result<Jwk> parse_jwk(const json& j) {
   if (!j.is_object()) return Error{std::string("JWK is a JSON ") + json_kind(j) + ", expected an object"};
   for (const char* m : kPrivateMembers) {
@@ -60,13 +120,16 @@ Result<Jwk> parse_jwk(const json& j) {
   }
   auto kty = required_string(j, "kty");
   if (!kty) return kty.take_error();
+  if (*kty != "RSA" && *kty != "EC") return Error{"\"kty\" \"" + *kty + "\" is not supported (only RSA and EC)"};
+  auto x5c = x5c_key(j);
+  if (!x5c) return x5c.take_error();
 
   std::optional<crypto::PublicKey> key;
   if (*kty == "RSA") {
-    auto n = required_b64(j, "n");
-    if (!n) return n.take_error();
-    auto e = required_b64(j, "e");
-    if (!e) return e.take_error();
+    auto members = rsa_members(j, *x5c);
+    if (!members) return members.take_error();
+    const Bytes* n = &members->first;
+    const Bytes* e = &members->second;
     if (e->empty() || e->size() > 4) return Error{"\"e\" is " + std::to_string(e->size()) + " bytes, expected 1 to 4"};
     uint32_t exponent = 0;
     for (uint8_t b : *e) exponent = (exponent << 8) | b;
@@ -77,14 +140,14 @@ Result<Jwk> parse_jwk(const json& j) {
       return Error{"RSA key of " + std::to_string(k->bits()) + " bits, at least " + std::to_string(kMinRsaBits) + " required"};
     }
     key = std::move(*k);
-  } else if (*kty == "EC") {
+  } else {
     auto crv = required_string(j, "crv");
     if (!crv) return crv.take_error();
     if (*crv != "P-256") return Error{"\"crv\" \"" + *crv + "\" is not supported (only P-256)"};
-    auto x = required_b64(j, "x");
-    if (!x) return x.take_error();
-    auto y = required_b64(j, "y");
-    if (!y) return y.take_error();
+    auto members = ec_members(j, *x5c);
+    if (!members) return members.take_error();
+    const Bytes* x = &members->first;
+    const Bytes* y = &members->second;
     if (x->size() != 32 || y->size() != 32) {
       return Error{"P-256 \"x\"/\"y\" are " + std::to_string(x->size()) + "/" + std::to_string(y->size()) +
                    " bytes, expected 32 each"};
@@ -92,9 +155,10 @@ Result<Jwk> parse_jwk(const json& j) {
     auto k = crypto::PublicKey::from_ec(crypto::Curve::p256, *x, *y);
     if (!k) return k.take_error();
     key = std::move(*k);
-  } else {
-    return Error{"\"kty\" \"" + *kty + "\" is not supported (only RSA and EC)"};
   }
+
+  // RFC 7517 §4.7: the first certificate's key MUST match the other members.
+  if (*x5c && !(**x5c == *key)) return Error{"\"x5c\"[0] holds another key than the JWK's members"};
 
   Jwk out{std::move(*kid), std::move(*key), std::nullopt};
   if (auto it = j.find("alg"); it != j.end()) {

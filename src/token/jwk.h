@@ -42,6 +42,11 @@ struct Jwk {
   // 2048 bits, "e" over 4 bytes, even or < 3; EC crv other than P-256, x/y not
   // 32 bytes, or a point off the curve. An unknown "kty" is an error here
   // (Jwks::parse skips such keys instead, RFC 7517 §5).
+  // "x5c" (padded standard base64 DER, RFC 7517 §4.7): when "n"/"e" (RSA) or
+  // "x"/"y" (EC) are both absent, the key is that of the first certificate
+  // (as MAA publishes its keys); when present, the first certificate's key
+  // must equal them. The certificate is not validated and grants no trust:
+  // the JWKS it came in is what is trusted. Other members (x5t…) are ignored.
   static Result<Jwk> from_json(const nlohmann::json& j);
 };
 

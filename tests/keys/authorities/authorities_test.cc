@@ -15,6 +15,7 @@
 #include "http/test_pki.h"
 #include "test_issuer.h"
 #include "token/test_keys.h"
+#include "token/test_x5c.h"
 
 namespace tl::keys {
 namespace {
@@ -366,19 +367,31 @@ TEST_F(AuthoritiesTest, HostileDiscoveryAndJwks) {
   EXPECT_EQ(reason(*authorities, token), "accepted");
 }
 
-TEST_F(AuthoritiesTest, RsaKeysWithCertificateMembersAccepted) {
-  // MAA-style: an RS256 key published with x5c / x5t next to n and e.
-  const auto rsa = token::test::test_key(token::JwsAlg::rs256);
+TEST_F(AuthoritiesTest, MaaStyleKeysWithCertificates) {
+  // MAA publishes {"x5c","kid","kty":"RSA"} (no n / e) with a base64 kid;
+  // other issuers n / e with x5c / x5t next to them.
+  const auto rsa = token::test::test_key(token::JwsAlg::rs256, 0);
+  const auto rsa2 = token::test::test_key(token::JwsAlg::rs256, 1);
+  const std::string maa_kid = "dRKh+hBcWUfQimSl3Iv6ZhStW3TSOt0ThwiTgUUqZAo=";
+  json with_members = rsa2.public_jwk().to_json();
+  with_members.erase("alg");
+  with_members["x5c"] = json::array({token::test::x5c_of(rsa2)});
+  with_members["x5t"] = "abc";
   TestIssuer a({});
-  json jwk = rsa.public_jwk().to_json();
-  jwk.erase("alg");
-  jwk.erase("use");
-  jwk["x5c"] = json::array({"MIIBkTCB+wIJAK..."});
-  jwk["x5t"] = "abc";
-  a.publish_text(json{{"keys", json::array({jwk})}}.dump());
+  a.publish_text(json{{"keys", json::array({json{{"x5c", json::array({token::test::x5c_of(rsa)})},
+                                                   {"kid", maa_kid},
+                                                   {"kty", "RSA"}},
+                                              with_members})}}
+                     .dump());
   auto authorities = make({discovered(a)});
   ASSERT_TRUE(authorities);
-  EXPECT_EQ(reason(*authorities, sign(rsa, claims_for(a.issuer(), kNow))), "accepted");
+  const json header = {{"alg", "RS256"}, {"jku", a.issuer() + "/certs"}, {"kid", maa_kid}, {"typ", "JWT"}};
+  EXPECT_EQ(reason(*authorities, test::sign_with_header(rsa, header, claims_for(a.issuer(), kNow))), "accepted");
+  EXPECT_EQ(reason(*authorities, sign(rsa2, claims_for(a.issuer(), kNow))), "accepted");
+  // MAA's kid with the other key's signature.
+  EXPECT_EQ(reason(*authorities, test::sign_with_header(rsa2, header, claims_for(a.issuer(), kNow))),
+            "token-signature-invalid");
+  EXPECT_EQ(a.jwks_requests(), 1);
 }
 
 TEST_F(AuthoritiesTest, CacheExpiryRefetches) {
