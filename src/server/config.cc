@@ -458,7 +458,8 @@ const char* config_flags_help() {
   return R"(  --config FILE                  JSON configuration (docs/tlaunchd.md); flags override it
   --listen ADDRESS[:PORT]        address to listen on (default 127.0.0.1:8443)
   --port PORT                    port (0 = any free port, printed at start)
-  --threads N                    worker threads (default: one per core)
+  --threads N                    worker threads (default: 8 per core, at least 16: key
+                                 releases wait for their audit entry's fsync)
   --tls-cert FILE --tls-key FILE serve HTTPS with this PEM chain and key (default: plain HTTP)
   --db FILE                      SQLite database (default tlaunchd.db; created, mode 0600)
   --issuer URL                   token "iss" and discovery base (default: scheme://listen:port)

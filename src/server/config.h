@@ -18,7 +18,7 @@ const char* log_level_name(LogLevel level);
 struct Config {
   std::string listen_address = "127.0.0.1";
   uint16_t port = 8443;
-  unsigned threads = 0;  // 0 = one per core
+  unsigned threads = 0;  // 0 = 8 per core, at least 16 (handlers may wait on fsync)
   std::optional<std::string> tls_certificate;  // PEM chain; with tls_private_key → HTTPS
   std::optional<std::string> tls_private_key;
   std::string database = "tlaunchd.db";

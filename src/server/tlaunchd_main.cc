@@ -1,7 +1,9 @@
 // tlaunchd: the trustlaunch attestation service (docs/tlaunchd.md).
 #include <pthread.h>
 
+#include <algorithm>
 #include <csignal>
+#include <thread>
 #include <fstream>
 #include <sstream>
 #include <cstdio>
@@ -102,6 +104,13 @@ tl::Result<std::unique_ptr<tl::fleet::WebhookDispatcher>> open_webhooks(const Co
   return tl::fleet::WebhookDispatcher::open(c.database, std::move(o));
 }
 
+// Handlers block on durable writes (a key release waits for its audit entry's
+// fsync, which commits in batches): with one worker per core, two cores would
+// serve ~400 releases/s while idle. Blocked workers cost no CPU, so run more.
+unsigned default_worker_threads() {
+  return std::max(16u, 8u * std::max(1u, std::thread::hardware_concurrency()));
+}
+
 int serve(const Config& c) {
   // Block the stop signals before any thread starts (threads inherit the
   // mask), then wait for them with sigwait: no window to miss one.
@@ -133,7 +142,7 @@ int serve(const Config& c) {
   tl::http::ServerOptions so;
   so.bind_address = c.listen_address;
   so.port = c.port;
-  so.threads = c.threads;
+  so.threads = c.threads != 0 ? c.threads : default_worker_threads();
   if (c.tls()) so.tls = tl::http::TlsFiles{*c.tls_certificate, *c.tls_private_key};
   so.client_ca_file = c.client_ca_file;
   auto server = tl::http::Server::start(so, make_router(**service, log, metrics, keys->get()),

@@ -554,5 +554,58 @@ TEST_F(KeyReleaseE2E, SoftHsmHeldKekWorksAcrossRestarts) {
   EXPECT_EQ(refused.error().message.find("0000"), std::string::npos) << refused.error().message;
 }
 
+TEST_F(KeyReleaseE2E, CliManagesKeysTokensAccessAndReadsTheAudit) {
+  const fs::path r = root_->path();
+  const std::string conn = " --server " + svc_->base_url() + " --token-file " +
+                           shell_quote((r / "svc/tlaunchd.db.admin-token").string());
+  write_text(r / "cli-policy.json", policy(svc_->base_url()).dump());
+  auto created = run_tlaunch("key create cli-aes --kty oct --exportable --policy " +
+                             shell_quote((r / "cli-policy.json").string()) + " --tag team=sre --json" + conn);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const json bundle = json::parse(created.out, nullptr, false);
+  EXPECT_EQ(bundle["key"]["kty"], "oct");
+  EXPECT_EQ(bundle["attributes"]["exportable"], true);
+  EXPECT_EQ(bundle["tags"]["team"], "sre");
+  // The same key through the API.
+  EXPECT_EQ(api("GET", "/keys/cli-aes")["key"]["kid"], bundle["key"]["kid"]);
+
+  auto rotated = run_tlaunch("key rotate cli-aes --json" + conn);
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  auto versions = run_tlaunch("key list --versions cli-aes --json" + conn);
+  ASSERT_EQ(versions.exit_code, 0) << versions.err;
+  EXPECT_NE(versions.out.find(version_of(bundle)), std::string::npos) << versions.out;
+
+  // An API token with release on this key only, issued and granted by the CLI.
+  auto tok = run_tlaunch("key token create cli-ci --json" + conn);
+  ASSERT_EQ(tok.exit_code, 0) << tok.err;
+  const std::string api_token = json::parse(tok.out, nullptr, false).value("token", "");
+  ASSERT_EQ(api_token.rfind("tlk_", 0), 0u) << tok.out;
+  auto grant = run_tlaunch("key access set token:cli-ci --scope cli-aes --ops get,release" + conn);
+  ASSERT_EQ(grant.exit_code, 0) << grant.err;
+  write_text(r / "cli-ci.token", api_token + "\n");
+  write_text(r / "ext.jwt", ext_token(ext_claims(), *ext_a_));
+  const std::string as_ci = " --server " + svc_->base_url() + " --token-file " + shell_quote((r / "cli-ci.token").string());
+  auto rel = run_tlaunch("key release cli-aes --target " + shell_quote((r / "ext.jwt").string()) + as_ci);
+  ASSERT_EQ(rel.exit_code, 0) << rel.err;
+  EXPECT_EQ(unwrap_independently(rel.out.substr(0, rel.out.find_last_not_of("\n") + 1))["material"].get<std::string>().size(), 64u);
+  // Not on another key.
+  auto other = run_tlaunch("key release guarded-cli --target " + shell_quote((r / "ext.jwt").string()) + as_ci);
+  EXPECT_EQ(other.exit_code, 1) << other.out;
+
+  // Deleted, listed as deleted, recovered.
+  ASSERT_EQ(run_tlaunch("key delete cli-aes" + conn).exit_code, 0);
+  EXPECT_EQ(call(admin_, "GET", "/keys/cli-aes").status, 409);
+  auto deleted = run_tlaunch("key list --deleted --json" + conn);
+  EXPECT_NE(deleted.out.find("cli-aes"), std::string::npos) << deleted.out;
+  ASSERT_EQ(run_tlaunch("key recover cli-aes" + conn).exit_code, 0);
+  EXPECT_EQ(call(admin_, "GET", "/keys/cli-aes").status, 200);
+
+  // The audit trail, as the CLI shows it.
+  auto audit = run_tlaunch("key audit cli-aes --json" + conn);
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  for (const char* op : {"\"create\"", "\"rotate\"", "\"release\"", "\"delete\"", "\"recover\""})
+    EXPECT_NE(audit.out.find(op), std::string::npos) << op << " not in " << audit.out;
+}
+
 }  // namespace
 }  // namespace tl::test
