@@ -86,4 +86,19 @@ say "fleet monitor: the VM's attestation status after that attestation"
 build/tlaunch vm show demo-vm
 say "fleet summary"
 build/tlaunch status
-say "done: docs/attestation-flow.md and docs/fleet-api.md explain each step; scripts/test.sh runs every test"
+say "key vault: an exportable AES-256 key, released only to a Secure Boot VM with this VM id"
+cat >"$work/policy.json" <<JSON
+{"version": "1.0.0", "anyOf": [{"authority": "$url", "allOf": [
+  {"claim": "secureboot", "equals": true},
+  {"claim": "x-ms-azurevm-vmid", "equals": "$vm_id"}]}]}
+JSON
+build/tlaunch key create demo-key --kty oct --exportable --policy "$work/policy.json"
+build/tlaunch key access set "vm:$vm_id" --scope demo-key --ops get,release
+
+say "tlaunch-agent release: attest, release, unwrap inside the vTPM (TPM2_RSA_Decrypt), write the key (0600)"
+TSS2_LOG=all+NONE build/tlaunch-agent release --key demo-key --out "$work/demo.key" --endpoint "$url" \
+  --tcti "$TPM2TOOLS_TCTI" --vm-id "$vm_id" --eventlog "$log" --os-release "$work/os-release" \
+  --state-dir "$work/agent"
+echo "released key: $(stat -c '%s bytes, mode %a' "$work/demo.key"), SHA-256 $(sha256sum "$work/demo.key" | cut -c1-16)…"
+build/tlaunch key audit demo-key
+say "done: docs/attestation-flow.md, docs/fleet-api.md and docs/keyvault.md explain each step; scripts/test.sh runs every test"
