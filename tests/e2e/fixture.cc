@@ -92,6 +92,9 @@ Result<std::unique_ptr<Tlaunchd>> Tlaunchd::start(const fs::path& dir, const std
     argv.push_back(a);
     if (a == "--tls-cert") t->scheme_ = "https";
   }
+  // A restart in the same directory: the old log must not be read as the new one's.
+  std::error_code ec;
+  fs::remove(t->log_, ec);
   const pid_t pid = ::fork();
   if (pid < 0) return Error{"fork failed"};
   if (pid == 0) {
