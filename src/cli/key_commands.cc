@@ -2,6 +2,7 @@
 // keys and their versions, soft delete, release policies, Secure Key Release
 // for an attestation token, the audit log, API tokens and access policies.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -276,6 +277,12 @@ Result<Json> get_linked(ApiClient& api, const std::string& first,
 Status write_private_file(const std::string& path, const std::string& content) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return usage_error("--out: cannot create " + path + ": " + std::strerror(errno));
+  // An existing file keeps its mode through O_TRUNC: narrow it before writing.
+  if (::fchmod(fd, 0600) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return usage_error("--out: cannot restrict " + path + " to mode 0600: " + std::strerror(e));
+  }
   size_t done = 0;
   while (done < content.size()) {
     const ssize_t n = ::write(fd, content.data() + done, content.size() - done);

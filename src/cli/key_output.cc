@@ -49,7 +49,11 @@ std::string policy_text(const Json& release_policy) {
   return text(Json(j.dump(-1, ' ', false, Json::error_handler_t::replace)));
 }
 
-std::string name_of(const Json& item) { return kid_name_version(text(field(item, "key").is_object() ? field(item, "key") : item, "kid")).first; }
+// A deleted bundle's key name, from its key's kid.
+std::string name_of(const Json& item) {
+  const Json& key = field(item, "key");
+  return kid_name_version(text(key.is_object() ? key : item, "kid")).first;
+}
 
 }  // namespace
 

@@ -62,7 +62,8 @@ Result<const json*> member(const json& obj, const char* name, json::value_t kind
 }
 
 Status only_members(const json& obj, std::initializer_list<const char*> allowed, const std::string& where) {
-  for (const auto& [key, value] : obj.items()) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& key = it.key();
     if (std::none_of(allowed.begin(), allowed.end(), [&key](const char* a) { return key == a; })) {
       return Error{"key_hsm: " + where + "unknown member \"" + key.substr(0, 64) + "\"", kReasonReleaseAnswer};
     }

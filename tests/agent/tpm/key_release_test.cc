@@ -208,5 +208,28 @@ TEST_F(AgentKeyRelease, NoUnwrapOnceABoundPcrChanged) {
   EXPECT_NOTHING_LOADED(tpm);
 }
 
+// release_key() checks --key before anything else: a key on another origin
+// never gets our attestation token, nor even an attestation attempt (the
+// endpoint here refuses connections, so an attempt would fail differently).
+TEST_F(AgentKeyRelease, ReleaseRefusesAnotherOriginBeforeAttesting) {
+  AgentOptions o;
+  o.endpoint = "http://127.0.0.1:1";
+  o.vm_id = "5e0c7d0e-8d8d-4a4e-9b1b-0c2d4c6f1a11";
+  o.tcti = swtpm_->tcti();
+  auto client = AttestationClient::create(o);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  ReleaseOptions ro;
+  ro.key = "https://evil.example/keys/app-key";
+  auto r = release_key(**client, ro);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().reason, kReasonKeyReference) << r.error().message;
+  EXPECT_FALSE((*client)->attested_runtime_key().has_value());
+  // The same origin passes that check and reaches the attestation, which cannot connect.
+  ro.key = "http://127.0.0.1:1/keys/app-key";
+  auto r2 = release_key(**client, ro);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().reason, "network") << r2.error().message;
+}
+
 }  // namespace
 }  // namespace tl::agent::tpm::testing
