@@ -134,6 +134,16 @@ Result<AccessPolicy> AccessControl::set_policy(const std::string& identity, cons
   TL_KEYS_TRY(check_scope(scope));
   std::sort(operations.begin(), operations.end());
   operations.erase(std::unique(operations.begin(), operations.end()), operations.end());
+  // A VM proves itself with an attestation token, which relying parties see
+  // and could replay until it expires: harmless for release (the key is
+  // wrapped to that VM's TPM) and get, not for anything that changes keys.
+  if (identity.rfind("vm:", 0) == 0) {
+    for (Operation op : operations)
+      if (op != Operation::get && op != Operation::release)
+        return Error{"identity '" + identity + "': a VM identity may only be granted get and release (its attestation "
+                     "token is a bearer credential others may have seen), not " + std::string(operation_name(op)),
+                     "access-policy-invalid"};
+  }
   Result<AccessPolicy> p = Error{""};
   {
     std::lock_guard write(impl_->pool->write_mutex());
@@ -141,7 +151,9 @@ Result<AccessPolicy> AccessControl::set_policy(const std::string& identity, cons
     p = classified(put_policy(*db, identity, scope, std::move(operations), now));
   }
   if (!p) return p;
-  TL_KEYS_TRY(impl_->reload());
+  // Committed: a failed reload leaves the cache stale until the next periodic
+  // reload (which fails closed meanwhile), but must not report the write as failed.
+  (void)impl_->reload();
   return p;
 }
 

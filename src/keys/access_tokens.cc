@@ -97,7 +97,9 @@ Result<IssuedToken> AccessControl::issue_token(const std::string& name, std::opt
     if (!info) return unavailable(info.take_error());
     issued.info = std::move(*info);
   }
-  TL_KEYS_TRY(impl_->reload());
+  // Committed: the token must be shown even if the cache reload fails (it is
+  // retried periodically; a stale cache refuses rather than allows).
+  (void)impl_->reload();
   return issued;
 }
 

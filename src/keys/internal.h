@@ -92,7 +92,7 @@ Status check_key_name(std::string_view name);
 Result<std::string> new_version_id();
 // The aad binding sealed material to its key and version, so a sealed blob
 // copied to another row does not unseal there.
-std::string material_aad(std::string_view name, std::string_view version);
+std::string material_aad(std::string_view name, std::string_view version, bool exportable);
 // Empty: every op the kind supports (Key Vault's order); otherwise each must be
 // one the kind supports, no repeats (key-invalid naming the op).
 Result<std::vector<std::string>> resolve_key_ops(crypto::KeyKind kind, const std::vector<std::string>& ops);

@@ -31,11 +31,14 @@ Result<std::string> new_version_id() {
   return to_hex(r.view());
 }
 
-std::string material_aad(std::string_view name, std::string_view version) {
+std::string material_aad(std::string_view name, std::string_view version, bool exportable) {
+  // exportable never changes after a version is made, so it is bound here: a
+  // row edited to exportable by someone without the KEK no longer unseals.
   std::string aad = "tlaunchd-key/";
   aad += name;
   aad += '/';
   aad += version;
+  aad += exportable ? "/exportable" : "/not-exportable";
   return aad;
 }
 

@@ -91,7 +91,8 @@ Result<KeyVersion> add_version(Pool& pool, const kek::Sealer& sealer, KeyVersion
   v.version = std::move(version);
   v.spec = material.spec();
   v.public_jwk = material.public_jwk();
-  TL_KEYS_ASSIGN(sealed, sealer.seal(material.release_bytes().view(), material_aad(v.name, v.version)));
+  TL_KEYS_ASSIGN(sealed,
+                 sealer.seal(material.release_bytes().view(), material_aad(v.name, v.version, v.attributes.exportable)));
 
   std::lock_guard write(pool.write_mutex());
   auto db = pool.lease();
@@ -102,7 +103,25 @@ Result<KeyVersion> add_version(Pool& pool, const kek::Sealer& sealer, KeyVersion
       return Error{"key '" + v.name + "' is deleted; recover it or purge it before creating a key of that name",
                    "key-conflict"};
     }
-    if (!state.exists) {
+    if (state.exists) {
+      // A new version must not widen what the key's versions promised: an
+      // immutable policy stays as it is, and exportability never changes.
+      TL_KEYS_ASSIGN(newest, newest_version(*db, v.name, false));
+      if (newest) {
+        if (newest->attributes.exportable != v.attributes.exportable) {
+          return Error{"key '" + v.name + "' is " + (newest->attributes.exportable ? "" : "not ") +
+                           "exportable; a new version cannot change that",
+                       "exportable-immutable"};
+        }
+        if (newest->release_policy && newest->release_policy->immutable &&
+            (!v.release_policy || !v.release_policy->immutable ||
+             v.release_policy->policy.json() != newest->release_policy->policy.json())) {
+          return Error{"key '" + v.name + "' has an immutable release policy; a new version must carry the same "
+                       "policy, immutable (rotate the key to keep it)",
+                       "release-policy-immutable"};
+        }
+      }
+    } else {
       TL_KEYS_ASSIGN(ins, db->prepare("INSERT INTO vault_keys (name, created_at) VALUES (?1, ?2)"));
       TL_KEYS_TRY(ins.bind_text(1, v.name));
       TL_KEYS_TRY(ins.bind_int64(2, v.attributes.created));
@@ -113,7 +132,8 @@ Result<KeyVersion> add_version(Pool& pool, const kek::Sealer& sealer, KeyVersion
     // update that committed before the rotation is carried over.
     TL_KEYS_TRY(require_live(state, v.name));
     TL_KEYS_ASSIGN(newest, newest_version(*db, v.name, false));
-    if (!newest || newest->spec != v.spec) {
+    // (exportable is part of the seal's aad, so it must be what was sealed.)
+    if (!newest || newest->spec != v.spec || newest->attributes.exportable != v.attributes.exportable) {
       return Error{"key '" + v.name + "' changed while it was being rotated; retry", "key-conflict"};
     }
     v.key_ops = newest->key_ops;
@@ -159,6 +179,7 @@ Result<KeyVersion> Vault::import(const std::string& name, crypto::KeyMaterial ma
 Result<KeyVersion> Vault::rotate(const std::string& name, int64_t now) {
   TL_KEYS_TRY(check_key_name(name));
   crypto::KeySpec spec;
+  bool exportable = false;
   {
     auto db = impl_->pool->lease();
     auto state = key_state(*db, name);
@@ -168,11 +189,13 @@ Result<KeyVersion> Vault::rotate(const std::string& name, int64_t now) {
     if (!newest) return unavailable(newest.take_error());
     if (!*newest) return Error{"no key named '" + name + "'", "key-not-found"};
     spec = (*newest)->spec;
+    exportable = (*newest)->attributes.exportable;
   }
   auto material = crypto::KeyMaterial::generate(spec);
   if (!material) return with_reason("internal-error", material.take_error());
   KeyVersion v;
   v.name = name;
+  v.attributes.exportable = exportable;
   v.attributes.created = now;
   v.attributes.updated = now;
   return classified(add_version(*impl_->pool, impl_->sealer, std::move(v), *material, Add::rotate));

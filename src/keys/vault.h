@@ -127,8 +127,11 @@ class Vault {
   Result<size_t> purge_expired(int64_t now);
 
   // The private material of an exact version (unsealed), for release only.
-  // A disabled, deleted, not-yet-valid or expired version is refused.
-  Result<crypto::KeyMaterial> material(const std::string& name, const std::string& version, int64_t now);
+  // A disabled, deleted, not-yet-valid or expired version is refused. `row`
+  // receives the version's attributes and policy read in the same statement
+  // as the material, so a release decides on exactly what it releases.
+  Result<crypto::KeyMaterial> material(const std::string& name, const std::string& version, int64_t now,
+                                       KeyVersion* row = nullptr);
 
   ~Vault();
 

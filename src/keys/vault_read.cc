@@ -60,7 +60,7 @@ Result<std::vector<KeyVersion>> versions_on(store::Database& db, const std::stri
 }
 
 Result<crypto::KeyMaterial> material_on(store::Database& db, const kek::Sealer& sealer, const std::string& name,
-                                        const std::string& version, int64_t now) {
+                                        const std::string& version, int64_t now, KeyVersion* row_out) {
   TL_KEYS_TRY(check_key_name(name));
   if (version.empty()) return Error{"key '" + name + "': releasing material needs an exact version", "key-invalid"};
   TL_KEYS_ASSIGN(state, key_state(db, name));
@@ -82,7 +82,7 @@ Result<crypto::KeyMaterial> material_on(store::Database& db, const kek::Sealer& 
                  "key-disabled"};
   }
   TL_KEYS_ASSIGN(sealed, st.column_blob(kVersionColumnCount));
-  auto plain = sealer.unseal(sealed, material_aad(name, version));
+  auto plain = sealer.unseal(sealed, material_aad(name, version, v.attributes.exportable));
   if (!plain) {
     // Never the client's fault: the row was altered or moved, or sealed under another data key.
     return corrupt(which + ": the sealed material does not unseal (" + plain.error().message + ")");
@@ -90,6 +90,7 @@ Result<crypto::KeyMaterial> material_on(store::Database& db, const kek::Sealer& 
   auto material = crypto::KeyMaterial::from_release_bytes(v.spec, plain->view());
   if (!material) return corrupt(which + ": the unsealed material is not a " + std::string(crypto::kty_name(v.spec.kind)) +
                                 " key of the recorded size (" + material.error().message + ")");
+  if (row_out) *row_out = std::move(v);
   return std::move(*material);
 }
 
@@ -110,9 +111,10 @@ Result<std::vector<KeyVersion>> Vault::versions(const std::string& name) {
   return classified(versions_on(*db, name));
 }
 
-Result<crypto::KeyMaterial> Vault::material(const std::string& name, const std::string& version, int64_t now) {
+Result<crypto::KeyMaterial> Vault::material(const std::string& name, const std::string& version, int64_t now,
+                                            KeyVersion* row) {
   auto db = impl_->pool->lease();
-  return classified(material_on(*db, impl_->sealer, name, version, now));
+  return classified(material_on(*db, impl_->sealer, name, version, now, row));
 }
 
 }  // namespace tl::keys

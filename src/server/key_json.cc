@@ -207,7 +207,8 @@ Result<keys::NewKey> parse_create_request(const json& body) {
     return invalid("kty", "\"" + t + "\": keys here are sealed by the vault's key-encryption key, not kept inside "
                    "an HSM; use \"" + t.substr(0, t.size() - 4) + "\"");
   auto size = body.find("key_size");
-  if (size != body.end() && !size->is_number_unsigned()) return invalid("key_size", "must be a whole number");
+  if (size != body.end() && (!size->is_number_unsigned() || size->get<uint64_t>() > 65536))
+    return invalid("key_size", "must be a whole number of bits (2048, 3072, 4096 for RSA; 256 for oct)");
   auto crv = body.find("crv");
   if (crv != body.end() && !crv->is_string()) return invalid("crv", "must be \"P-256\" or \"P-384\"");
   if (t == "RSA") {

@@ -2,6 +2,7 @@
 // the target token is verified against its authority, bound to the caller,
 // the key's release policy is evaluated on the verified claims, and the key is
 // wrapped to the TPM-resident runtime key the token names.
+#include <exception>
 #include <string_view>
 
 #include "crypto/key_wrap.h"
@@ -19,6 +20,19 @@ constexpr size_t kMaxNonceBytes = 1024;
 
 Error bad_request(const std::string& m) { return Error{m, "release-request-invalid"}; }
 
+// What a message may quote of a caller's text.
+std::string quoted(const std::string& s) {
+  constexpr size_t kMax = 64;
+  std::string out;
+  for (unsigned char c : s.substr(0, kMax)) out += (c < 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
+  return "\"" + out + (s.size() > kMax ? "…" : "") + "\"";
+}
+
+std::string str_member(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 struct Enc {
   std::string name;
   crypto::HashAlg oaep_hash;
@@ -32,7 +46,7 @@ Result<Enc> parse_enc(const json& body) {
   if (e == "RSA_AES_KEY_WRAP_256") return Enc{e, crypto::HashAlg::sha256};
   if (e == "RSA_AES_KEY_WRAP_384") return Enc{e, crypto::HashAlg::sha384};
   if (e == "CKM_RSA_AES_KEY_WRAP") return Enc{e, crypto::HashAlg::sha1};
-  return bad_request("enc \"" + e + "\" is not RSA_AES_KEY_WRAP_256, RSA_AES_KEY_WRAP_384 or CKM_RSA_AES_KEY_WRAP");
+  return bad_request("enc " + quoted(e) + " is not RSA_AES_KEY_WRAP_256, RSA_AES_KEY_WRAP_384 or CKM_RSA_AES_KEY_WRAP");
 }
 
 struct RuntimeKey {
@@ -61,7 +75,7 @@ Result<RuntimeKey> runtime_key_of(const json& claims) {
   const json& keys = (*rt)["keys"];
   for (size_t i = 0; i < keys.size(); ++i) {
     const json& k = keys[i];
-    if (!k.is_object() || k.value("kty", "") != "RSA" || !allows_encryption(k)) continue;
+    if (!k.is_object() || str_member(k, "kty") != "RSA" || !allows_encryption(k)) continue;
     const std::string where = "x-ms-runtime.keys[" + std::to_string(i) + "]";
     if (!k.contains("n") || !k["n"].is_string() || !k.contains("e") || !k["e"].is_string())
       return Error{where + ": an RSA key needs \"n\" and \"e\"", "runtime-key-missing"};
@@ -71,12 +85,16 @@ Result<RuntimeKey> runtime_key_of(const json& claims) {
       return Error{where + ": \"n\" / \"e\" are not valid base64url integers", "runtime-key-missing"};
     uint32_t exponent = 0;
     for (uint8_t b : *e) exponent = (exponent << 8) | b;
+    // e = 1 would make RSA-OAEP an encoding anyone can undo.
+    if (exponent < 3 || exponent % 2 == 0)
+      return Error{where + ": public exponent " + std::to_string(exponent) + " is not an odd number >= 3",
+                   "runtime-key-missing"};
     auto pub = crypto::PublicKey::from_rsa(*n, exponent);
     if (!pub) return Error{where + ": " + pub.error().message, "runtime-key-missing"};
     if (pub->bits() < 2048)
       return Error{where + ": RSA-" + std::to_string(pub->bits()) + " is too small to wrap a key to (need 2048+)",
                    "runtime-key-missing"};
-    return RuntimeKey{k.value("kid", ""), std::move(*pub), std::move(*n), std::move(*e)};
+    return RuntimeKey{str_member(k, "kid"), std::move(*pub), std::move(*n), std::move(*e)};
   }
   return Error{"x-ms-runtime.keys holds no RSA key that allows encryption", "runtime-key-missing"};
 }
@@ -92,15 +110,12 @@ Status bound_to_caller(const Caller& caller, const json& claims, const RuntimeKe
                  "runtime-key-not-callers"};
   const std::string n = token::base64url_encode(rk.n), e = token::base64url_encode(rk.e);
   for (const auto& k : caller.runtime_keys)
-    if (k.is_object() && k.value("n", "") == n && k.value("e", "") == e) return {};
+    if (k.is_object() && str_member(k, "n") == n && str_member(k, "e") == e) return {};
   return Error{"the target token's runtime key is not the one in the caller's own attestation token",
                "runtime-key-not-callers"};
 }
 
-std::string str_claim(const json& claims, const char* name) {
-  auto it = claims.find(name);
-  return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+std::string str_claim(const json& claims, const char* name) { return str_member(claims, name); }
 
 }  // namespace
 
@@ -112,12 +127,18 @@ Result<json> KeyService::release(const Caller& caller, const std::string& name, 
   a.operation = "release";
   a.key_name = name;
   a.key_version = version;
-  auto out = release_checked(caller, name, version, body, a);
+  Result<json> out = Error{""};
+  try {
+    out = release_checked(caller, name, version, body, a);
+  } catch (const std::exception& e) {
+    // Not expected (inputs are type-checked), but a denial must still be audited.
+    out = Error{std::string("the release failed: ") + e.what(), "internal-error"};
+  }
   if (clause) *clause = a.clause;
   if (!out) {
     a.outcome = "denied";
     a.reason = out.error().reason;
-    a.detail = out.error().message;
+    a.detail = clip_detail(out.error().message);
     if (auto r = audit_->record(std::move(a)); !r)
       log_.error("audit entry not written", {{"operation", "release"}, {"error", r.error().message}});
     return out;
@@ -136,7 +157,7 @@ Result<json> KeyService::release_checked(const Caller& caller, const std::string
     return Error{"'" + caller.identity + "' may not release key '" + name + "' (no access policy grants it)",
                  "forbidden"};
   for (const auto& [k, _] : body.items())
-    if (k != "target" && k != "nonce" && k != "enc") return bad_request("unknown member '" + k + "'");
+    if (k != "target" && k != "nonce" && k != "enc") return bad_request("unknown member " + quoted(k));
   auto target = body.find("target");
   if (target == body.end() || !target->is_string() || target->get<std::string>().empty())
     return bad_request("target (the attestation token) is missing");
@@ -166,12 +187,18 @@ Result<json> KeyService::release_checked(const Caller& caller, const std::string
   if (!rk) return rk.take_error();
   if (auto st = bound_to_caller(caller, claims, *rk); !st) return st.take_error();
 
-  const policy::ReleaseDecision d = policy::evaluate(key->release_policy->policy, *token);
+  // The policy that decides is the one stored with the material released
+  // (read together), not the one read above: a policy replaced meanwhile
+  // decides, never a stale copy.
+  keys::KeyVersion row;
+  auto material = vault_->material(name, key->version, t, &row);
+  if (!material) return material.take_error();
+  if (!row.attributes.exportable || !row.release_policy)
+    return Error{"key '" + name + "' is not exportable", "key-not-exportable"};
+  const policy::ReleaseDecision d = policy::evaluate(row.release_policy->policy, *token);
   audit.clause = d.clause;
   if (!d.allowed) return Error{"release policy: " + d.explanation, "release-policy-denied"};
 
-  auto material = vault_->material(name, key->version, t);
-  if (!material) return material.take_error();
   auto aes = crypto::random_secret(32);
   if (!aes) return aes.take_error();
   auto head = crypto::rsa_oaep_encrypt(rk->key, enc->oaep_hash, aes->view());
@@ -186,7 +213,7 @@ Result<json> KeyService::release_checked(const Caller& caller, const std::string
                         {"ciphertext", token::base64url_encode(ciphertext)},
                         {"generator", "trustlaunch"}};
   const std::string key_hsm_text = key_hsm.dump();
-  json bundle = key_bundle(*key, base_url(), retention_days_);
+  json bundle = key_bundle(row, base_url(), retention_days_);
   bundle["key"]["key_hsm"] =
       token::base64url_encode(ByteView(reinterpret_cast<const uint8_t*>(key_hsm_text.data()), key_hsm_text.size()));
   json request = {{"api-version", "7.4"}, {"enc", enc->name}, {"kid", key_id(base_url(), name, version)}};

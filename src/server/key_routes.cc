@@ -1,5 +1,7 @@
 #include "server/key_routes.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "common/rfc3339.h"
@@ -206,6 +208,13 @@ void add_key_routes(http::Router& r, KeyService& ks, Logger& log, Metrics& metri
             if (!vs) return vs.take_error();
             if (vs->empty()) return Error{"key '" + path_param(req, "name") + "' has no versions", "key-not-found"};
             version = vs->back().version;
+            // A policy set on the bare name must reach the version the bare
+            // name releases (the newest enabled one); when that is another
+            // version, the caller has to say which.
+            if (u->release_policy && !vs->back().attributes.enabled)
+              return Error{"key '" + path_param(req, "name") + "': the newest version is disabled, so the bare name "
+                           "releases an older one; set the policy on an explicit version",
+                           "key-conflict"};
           }
           auto v = ks.vault().update(path_param(req, "name"), version, *u, ks.now());
           if (!v) return v.take_error();
@@ -272,6 +281,13 @@ void add_key_routes(http::Router& r, KeyService& ks, Logger& log, Metrics& metri
       [&ks, &log](const Caller& c, const http::Request& req) -> Result<http::Response> {
         const std::string name = path_param(req, "name");
         if (auto st = ks.vault().purge(name); !st) return st.take_error();
+        // Grants on a purged key must not carry over to a new key of that name.
+        if (auto ps = ks.access().policies(); ps) {
+          for (const auto& p : *ps)
+            if (p.scope == name) (void)ks.access().remove_policy(p.identity, p.scope);
+        } else {
+          log.error("access policies of a purged key not removed", {{"key", name}, {"error", ps.error().message}});
+        }
         if (auto st = ks.audit_change(c, "purge", name, ""); !st)
           log.error("audit entry not written", {{"operation", "purge"}, {"key", name}, {"error", st.error().message}});
         return no_content();
@@ -366,7 +382,13 @@ void add_key_routes(http::Router& r, KeyService& ks, Logger& log, Metrics& metri
   add("GET", "/vault/audit", Operation::audit, no_key, [&ks](const Caller&, const http::Request& req) -> Result<http::Response> {
     if (auto st = only_params(req, {"key", "outcome", "after", "limit"}); !st) return st.take_error();
     keys::AuditQuery q;
-    if (auto it = req.query.find("key"); it != req.query.end()) q.key_name = it->second;
+    if (auto it = req.query.find("key"); it != req.query.end()) {
+      const std::string& k = it->second;
+      const bool ok = !k.empty() && k.size() <= 127 &&
+                      std::all_of(k.begin(), k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
+      if (!ok) return Error{"key must be a key name (1-127 of 0-9 a-z A-Z -)", "request-malformed"};
+      q.key_name = k;
+    }
     if (auto it = req.query.find("outcome"); it != req.query.end()) {
       if (it->second != "allowed" && it->second != "denied")
         return Error{"outcome must be allowed or denied", "request-malformed"};

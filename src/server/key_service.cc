@@ -3,7 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "keys/authorities/unverified_issuer.h"
 #include "server/admin_token.h"
+#include "store/database.h"
 
 namespace tl::server {
 namespace {
@@ -19,7 +21,23 @@ Result<std::string> read_pin(const std::string& file) {
   return pin;
 }
 
+// Whether the database already holds a vault (its wrapped data key): then a
+// missing KEK is an error to report, never a reason to make a new one.
+Result<bool> vault_exists(const std::string& db_path) {
+  auto db = store::Database::open(db_path);
+  if (!db) return db.take_error();
+  auto st = db->prepare("SELECT count(*) FROM vault_meta");
+  if (!st) return st.take_error();
+  auto row = st->step();
+  if (!row) return row.take_error();
+  auto n = st->column_int64(0);
+  if (!n) return n.take_error();
+  return *n > 0;
+}
+
 Result<std::unique_ptr<keys::kek::Kek>> open_kek(const Config& c) {
+  auto exists = vault_exists(c.database);
+  if (!exists) return exists.take_error();
   if (c.pkcs11) {
     auto pin = read_pin(c.pkcs11->pin_file);
     if (!pin) return pin.take_error();
@@ -28,11 +46,17 @@ Result<std::unique_ptr<keys::kek::Kek>> open_kek(const Config& c) {
     o.token_label = c.pkcs11->token_label;
     o.pin = std::move(*pin);
     o.key_label = c.pkcs11->key_label;
+    o.create_if_missing = !*exists;
     auto k = keys::kek::open_pkcs11_kek(o);
     std::fill(o.pin.begin(), o.pin.end(), '\0');
     return k;
   }
-  return keys::kek::open_file_kek(c.effective_kek_file(), /*create_if_missing=*/true);
+  auto k = keys::kek::open_file_kek(c.effective_kek_file(), /*create_if_missing=*/!*exists);
+  if (!k && *exists)
+    return Error{k.error().message + " (the vault in " + c.database +
+                 " was created with a KEK: restore that file or give its path with --kek-file)",
+                 k.error().reason};
+  return k;
 }
 
 bool looks_like_jwt(std::string_view s) {
@@ -44,6 +68,17 @@ bool looks_like_jwt(std::string_view s) {
 }  // namespace
 
 KeyService::~KeyService() { stop_purger(); }
+
+std::string clip_detail(std::string s) {
+  // Details echo what callers sent (member names, issuers); each audit entry
+  // is fsynced, so a caller must not be able to make it large.
+  constexpr size_t kMax = 512;
+  if (s.size() <= kMax) return s;
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+  s.resize(cut);
+  return s + "…";
+}
 
 void KeyService::start_purger() {
   if (purger_.joinable()) return;
@@ -119,7 +154,11 @@ Result<Caller> KeyService::authenticate(const http::Request& req) {
   }
   if (looks_like_jwt(credential)) {
     // A VM authenticates with an attestation token from this tlaunchd only:
-    // other issuers' tokens are release targets, never identities.
+    // other issuers' tokens are release targets, never identities (and are
+    // not verified here, so a caller cannot make tlaunchd fetch their keys).
+    auto iss = keys::detail::unverified_issuer(credential, token::VerifyOptions::kDefaultMaxTokenBytes);
+    if (!iss || !authorities_->is_own_issuer(*iss))
+      return Error{"only attestation tokens issued by this tlaunchd identify a VM", "unauthorized"};
     auto t = authorities_->verify(credential, now());
     if (!t) return Error{"the bearer attestation token is not valid: " + t.error().message, "unauthorized"};
     const auto& claims = t->claims();
@@ -153,7 +192,7 @@ Status KeyService::authorize(const Caller& caller, keys::Operation op, const std
   a.key_name = key_name;
   a.outcome = "denied";
   a.reason = "forbidden";
-  a.detail = e.message;
+  a.detail = clip_detail(e.message);
   if (auto r = audit_->record(std::move(a)); !r)
     log_.error("audit entry not written", {{"operation", what}, {"error", r.error().message}});
   return e;
@@ -168,7 +207,7 @@ Status KeyService::audit_change(const Caller& caller, const std::string& operati
   a.key_name = key_name;
   a.key_version = key_version;
   a.outcome = "allowed";
-  a.detail = detail;
+  a.detail = clip_detail(detail);
   auto r = audit_->record(std::move(a));
   if (!r) return r.take_error();
   return {};

@@ -33,6 +33,9 @@ struct Caller {
   nlohmann::json runtime_keys;
 };
 
+// At most 512 bytes (cut on a UTF-8 boundary): what audit entries keep of a message.
+std::string clip_detail(std::string s);
+
 class KeyService {
  public:
   // Opens the KEK (file or PKCS#11 per config), the vault, access control,

@@ -467,6 +467,10 @@ TEST_F(KeyReleaseE2E, ImmutableAndExportableRulesHold) {
   EXPECT_EQ(api("PATCH", "/keys/r4", json{{"release_policy", other_policy}})["release_policy"]["data"], other_policy["data"]);
   api("POST", "/keys/r5/create", exportable({{"kty", "oct"}}, /*immutable=*/true));
   EXPECT_EQ(reason(api("PATCH", "/keys/r5", json{{"release_policy", other_policy}}, 409)), "release-policy-immutable");
+  // Nor does a new version made by create or import on the same name.
+  json wider = json{{"kty", "oct"}, {"attributes", {{"exportable", true}}}, {"release_policy", other_policy}};
+  EXPECT_EQ(reason(api("POST", "/keys/r5/create", wider, 409)), "release-policy-immutable");
+  EXPECT_EQ(reason(api("POST", "/keys/r3/create", exportable({{"kty", "oct"}}), 409)), "exportable-immutable");
   // A malformed policy is refused at creation with its location.
   json bad = exportable({{"kty", "oct"}});
   bad["release_policy"]["data"] = b64(R"({"version":"1.0.0","anyOf":[{"authority":"https://a","allOf":[{"claim":"x"}]}]})");

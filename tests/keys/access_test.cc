@@ -221,7 +221,14 @@ TEST_F(AccessTest, PolicyInputsAreChecked) {
   EXPECT_REASON(ac_->set_policy("vm:x", "a_b", {Operation::get}, kT0), "access-policy-invalid");
   EXPECT_REASON(ac_->set_policy("vm:x", "**", {Operation::get}, kT0), "access-policy-invalid");
   EXPECT_REASON(ac_->set_policy("token:ghost", "*", {Operation::get}, kT0), "token-not-found");
+  // A VM's credential is an attestation token others may have seen: get and release only.
+  for (Operation op : {Operation::create, Operation::import, Operation::update, Operation::del, Operation::purge,
+                       Operation::rotate, Operation::list, Operation::recover, Operation::audit}) {
+    SCOPED_TRACE(std::string(operation_name(op)));
+    EXPECT_REASON(ac_->set_policy("vm:x", "*", {Operation::release, op}, kT0), "access-policy-invalid");
+  }
   EXPECT_TRUE(ac_->policies()->empty());
+  EXPECT_TRUE(ac_->set_policy("vm:x", "*", {Operation::get, Operation::release}, kT0));
 }
 
 TEST_F(AccessTest, AllowedFollowsThePoliciesAndNothingElse) {

@@ -292,6 +292,37 @@ TEST_F(VaultTest, AMutablePolicyIsReplacedAnImmutableOneNever) {
   EXPECT_TRUE(vault_->update("k", v.version, off, kT0 + 8));
 }
 
+TEST_F(VaultTest, ANewVersionByCreateOrImportCannotWidenWhatTheKeyPromised) {
+  // Exportability of a key's versions never changes, whichever way.
+  must_create("e", exportable());
+  EXPECT_REASON(vault_->create("e", plain(), kT0 + 1), "exportable-immutable");
+  must_create("p");
+  EXPECT_REASON(vault_->create("p", exportable(), kT0 + 1), "exportable-immutable");
+  auto m = crypto::KeyMaterial::generate(oct256());
+  ASSERT_TRUE(m);
+  EXPECT_REASON(vault_->import("p", std::move(*m), exportable(oct256()), kT0 + 1), "exportable-immutable");
+
+  // An immutable policy: a new version must carry the same one, immutable.
+  const KeyVersion v1 = must_create("locked", exportable(ec256(), /*immutable=*/true));
+  NewKey wider = exportable();
+  wider.release_policy = policy_doc(kOtherPolicy, true);
+  EXPECT_REASON(vault_->create("locked", wider, kT0 + 2), "release-policy-immutable");
+  EXPECT_REASON(vault_->create("locked", exportable(ec256(), /*immutable=*/false), kT0 + 2), "release-policy-immutable");
+  auto m2 = crypto::KeyMaterial::generate(ec256());
+  ASSERT_TRUE(m2);
+  EXPECT_REASON(vault_->import("locked", std::move(*m2), wider, kT0 + 2), "release-policy-immutable");
+  EXPECT_EQ(vault_->get("locked")->version, v1.version);  // the bare name still releases v1
+  // The same policy, immutable, is a new version like rotate would make.
+  auto same = vault_->create("locked", exportable(ec256(), true), kT0 + 3);
+  ASSERT_TRUE(same) << same.error().message;
+  EXPECT_NE(same->version, v1.version);
+  auto rotated = vault_->rotate("locked", kT0 + 4);
+  ASSERT_TRUE(rotated) << rotated.error().message;
+  EXPECT_TRUE(rotated->attributes.exportable);
+  auto released = vault_->material("locked", rotated->version, kT0 + 5);
+  EXPECT_TRUE(released) << released.error().message;
+}
+
 TEST_F(VaultTest, AStoredPolicyThatNoLongerParsesIsAnErrorNotDropped) {
   const KeyVersion v = must_create("k", exportable());
   sql("UPDATE vault_key_versions SET policy_json = '{\"version\":\"2.0.0\",\"anyOf\":[]}'");

@@ -145,7 +145,9 @@ TEST_P(JwtTest, HeaderAlgChanged) {
     h["alg"] = alg;
     const std::string expect = std::string(alg) == "none" || std::string(alg) == "None" ? "\"none\" is refused" : "is not allowed";
     EXPECT_REASON(why(b64(h.dump()) + "." + parts[1] + "." + parts[2]), expect);
-    EXPECT_REASON(why(b64(h.dump()) + "." + parts[1] + "."), "signature: empty part");
+    // Without a signature part: an unsecured JWS is named as such; any other alg is malformed.
+    const bool unsecured = std::string(alg) == "none" || std::string(alg) == "None";
+    EXPECT_REASON(why(b64(h.dump()) + "." + parts[1] + "."), unsecured ? "\"none\" is refused" : "signature: empty part");
   }
   // A different alg we do support, against this key: refused before any signature check.
   for (JwsAlg other : {JwsAlg::es256, JwsAlg::rs256, JwsAlg::ps256}) {
