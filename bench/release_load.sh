@@ -3,7 +3,7 @@
 # (swtpm provisioned by a local CA, the recorded Secure Boot boot replayed into
 # its PCRs) attests once to tlaunchd on 127.0.0.1; release-load then releases
 # an RSA-2048 and an AES-256 key to its runtime key over many connections.
-#   bench/release_load.sh [BUILD_DIR] [REQUESTS] [CONNECTIONS]
+#   [TLAUNCHD_ARGS="--threads 2"] bench/release_load.sh [BUILD_DIR] [REQUESTS] [CONNECTIONS]
 # Loopback only; bounded by REQUESTS and 60 s per key.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +23,7 @@ port=${TPM2TOOLS_TCTI##*port=}
 vtpm_replay "$log"
 
 "$build/tlaunchd" serve --port 0 --db "$work/tlaunchd.db" \
-  --ek-ca "$work/ca/swtpm-localca-rootca-cert.pem" --ek-ca "$work/ca/issuercert.pem" 2>"$work/tlaunchd.log" &
+  --ek-ca "$work/ca/swtpm-localca-rootca-cert.pem" --ek-ca "$work/ca/issuercert.pem" ${TLAUNCHD_ARGS:-} 2>"$work/tlaunchd.log" &
 svc_pid=$!
 svc_port=$(tlaunchd_port "$work/tlaunchd.log") || { echo "tlaunchd did not start" >&2; exit 1; }
 
