@@ -8,7 +8,9 @@
 #   4. tlaunch-agent enrolls the vTPM (credential activation) and attests;
 #   5. the token is checked against /certs with standard tools and its claims shown;
 #   6. the fleet monitor: the VM was registered and its group given a trusted
-#      baseline from the same boot, so it shows Healthy; the fleet summary.
+#      baseline from the same boot, so it shows Healthy; the fleet summary;
+#   7. the key vault: an exportable key whose release policy wants Secure Boot
+#      and this VM id is released into the vTPM (unwrapped inside it).
 # With arguments, runs `tlaunch ARGS` instead (e.g. eventlog inspect FILE --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
