@@ -127,6 +127,13 @@ void print_deleted_key_list(const Json& list) {
   t.print();
 }
 
+// Audit members the server leaves empty when they do not apply (no reason for
+// an allowed entry, no clause without a policy decision): "-", not "".
+static std::string or_dash(const Json& object, std::string_view key) {
+  const Json& v = field(object, key);
+  return v.is_string() && v.get_ref<const std::string&>().empty() ? "-" : text(object, key);
+}
+
 void print_audit(const Json& list) {
   Table t({"ID", "AT", "CALLER", "OPERATION", "KEY", "OUTCOME", "REASON", "CLAUSE"});
   for (const auto& e : field(list, "value")) {
@@ -135,7 +142,7 @@ void print_audit(const Json& list) {
       key += "/" + text(v);
     }
     t.add({text(e, "id"), time_text(e, "at"), text(e, "caller"), text(e, "operation"), key, text(e, "outcome"),
-           text(e, "reason"), text(e, "clause")});
+           or_dash(e, "reason"), or_dash(e, "clause")});
   }
   t.print();
 }
