@@ -568,6 +568,61 @@ TEST_F(KeyReleaseE2E, SoftHsmHeldKekWorksAcrossRestarts) {
   EXPECT_EQ(refused.error().message.find("0000"), std::string::npos) << refused.error().message;
 }
 
+TEST_F(KeyReleaseE2E, ClientCertificateFromTheClientCaIsAnIdentity) {
+  const fs::path dir = root_->path() / "mtls";
+  auto tls = make_tls_files(dir);
+  ASSERT_TRUE(tls.ok()) << tls.error().message;
+  // A client CA and a client certificate it issued (clientAuth).
+  auto made = sh("cd " + shell_quote(dir.string()) +
+                 " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout cca.key -out cca.pem"
+                 " -days 2 -subj /CN=tl-clients -addext basicConstraints=critical,CA:TRUE"
+                 " -addext keyUsage=critical,keyCertSign"
+                 " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key -out client.csr"
+                 " -subj /CN=build-runner-7 && printf 'extendedKeyUsage=clientAuth\\n' > cext.cnf"
+                 " && openssl x509 -req -in client.csr -CA cca.pem -CAkey cca.key -CAcreateserial -days 2"
+                 " -extfile cext.cnf -out client.pem"
+                 " && openssl x509 -in client.pem -outform DER | sha256sum | cut -c1-64");
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  const std::string fingerprint = made->substr(0, 64);
+  auto svc = Tlaunchd::start(dir / "svc", {"--tls-cert", tls->cert_pem.string(), "--tls-key", tls->key_pem.string(),
+                                           "--client-ca", (dir / "cca.pem").string()});
+  ASSERT_TRUE(svc.ok()) << svc.error().message;
+  std::ifstream in(dir / "svc/tlaunchd.db.admin-token");
+  std::string admin;
+  std::getline(in, admin);
+  http::ClientOptions as_client;
+  as_client.ca_file = tls->ca_pem.string();
+  as_client.client_certificate = http::TlsFiles{(dir / "client.pem").string(), (dir / "client.key").string()};
+  http::ClientOptions as_admin;
+  as_admin.ca_file = tls->ca_pem.string();
+  auto client = http::Client::create((*svc)->base_url(), as_client);
+  auto adm = http::Client::create((*svc)->base_url(), as_admin);
+  ASSERT_TRUE(client.ok() && adm.ok());
+  const http::Headers admin_h{{"Authorization", "Bearer " + admin}, {"Content-Type", "application/json"}};
+  auto created = (*adm)->request("POST", "/keys/ci-key/create", json{{"kty", "oct"}}.dump(), admin_h);
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->status, 200) << created->body;
+
+  // The certificate authenticates (no bearer needed) but grants nothing yet.
+  auto before = (*client)->request("GET", "/keys/ci-key");
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_EQ(before->status, 403) << before->body;
+  EXPECT_NE(before->body.find("cert:sha256:" + fingerprint), std::string::npos) << before->body;
+  // Granted by its fingerprint, it reads the key.
+  auto grant = (*adm)->request("PUT", "/vault/access-policies",
+                               json{{"identity", "cert:sha256:" + fingerprint}, {"scope", "ci-key"}, {"operations", {"get"}}}.dump(),
+                               admin_h);
+  ASSERT_TRUE(grant.ok());
+  ASSERT_EQ(grant->status, 200) << grant->body;
+  auto after = (*client)->request("GET", "/keys/ci-key");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 200) << after->body;
+  // Without a certificate or a bearer: unauthorized.
+  auto none = (*adm)->request("GET", "/keys/ci-key");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->status, 401);
+}
+
 TEST_F(KeyReleaseE2E, CliManagesKeysTokensAccessAndReadsTheAudit) {
   const fs::path r = root_->path();
   const std::string conn = " --server " + svc_->base_url() + " --token-file " +
