@@ -122,6 +122,8 @@ class Vault {
   Result<std::vector<DeletedKey>> list_deleted();
   Result<DeletedKey> get_deleted(const std::string& name);
   Result<KeyVersion> recover(const std::string& name, int64_t now);
+  // Purging also removes the access policies scoped to the key (access.h),
+  // so they never apply to a later key of the same name.
   Status purge(const std::string& name);
   // Purges every deleted key whose retention has passed; returns how many.
   Result<size_t> purge_expired(int64_t now);

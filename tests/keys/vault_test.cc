@@ -3,6 +3,7 @@
 // material checks, reopening with the same and another KEK, the raw-file
 // secrecy of key material, and concurrent creates.
 #include "keys/vault.h"
+#include "keys/access.h"
 
 #include <algorithm>
 #include <atomic>
@@ -550,6 +551,37 @@ TEST_F(VaultTest, DeleteRecoverAndPurge) {
   // The name is free again; a new key starts from one version.
   must_create("k");
   EXPECT_EQ(vault_->versions("k")->size(), 1u);
+}
+
+TEST_F(VaultTest, PurgingAKeyRemovesTheAccessPoliciesScopedToIt) {
+  auto ac = AccessControl::open(db_);
+  ASSERT_TRUE(ac) << ac.error().message;
+  must_create("gone");
+  must_create("other");
+  ASSERT_TRUE((*ac)->set_policy("vm:v-1", "gone", {Operation::release}, kT0));
+  ASSERT_TRUE((*ac)->set_policy("vm:v-1", "other", {Operation::release}, kT0));
+  ASSERT_TRUE((*ac)->set_policy("vm:v-1", "*", {Operation::get}, kT0));
+  ASSERT_TRUE(vault_->remove("gone", kT0));
+  // Deleted but recoverable: the grant stays with it.
+  auto count = [&] {
+    auto fresh = AccessControl::open(db_);
+    EXPECT_TRUE(fresh);
+    return fresh ? (*fresh)->policies()->size() : size_t{0};
+  };
+  EXPECT_EQ(count(), 3u);
+  ASSERT_TRUE(vault_->purge("gone"));
+  EXPECT_EQ(count(), 2u);
+  auto fresh = AccessControl::open(db_);
+  ASSERT_TRUE(fresh);
+  // A new key of the purged name does not inherit the old grant.
+  must_create("gone");
+  EXPECT_FALSE((*fresh)->allowed("vm:v-1", Operation::release, "gone"));
+  EXPECT_TRUE((*fresh)->allowed("vm:v-1", Operation::release, "other"));
+  // The retention sweep does the same.
+  ASSERT_TRUE((*ac)->set_policy("vm:v-1", "gone", {Operation::release}, kT0 + 1));
+  ASSERT_TRUE(vault_->remove("gone", kT0 + 2));
+  ASSERT_TRUE(vault_->purge_expired(kT0 + 2 + 91 * kDay));
+  EXPECT_EQ(count(), 2u);
 }
 
 TEST_F(VaultTest, PurgeExpiredRemovesOnlyKeysPastTheirRetention) {
