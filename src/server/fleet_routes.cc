@@ -18,12 +18,6 @@ namespace {
 using nlohmann::json;
 using Call = std::function<Result<http::Response>(const http::Request&)>;
 
-http::Response no_content() {
-  http::Response r;
-  r.status = 204;
-  return r;
-}
-
 // Authenticates, runs, maps errors to problems, counts and logs.
 http::Handler admin(const char* route, Service& service, Logger& log, Metrics& metrics, Call call) {
   return [route, &service, &log, &metrics, call = std::move(call)](const http::Request& req) {
@@ -36,13 +30,7 @@ http::Handler admin(const char* route, Service& service, Logger& log, Metrics& m
     } else {
       resp = problem(out.error(), "internal-error");
     }
-    metrics.count_request(route, method_label(req.method), resp.status);
-    if (resp.status >= 500) {
-      log.error("request failed", {{"route", route}, {"status", resp.status}, {"remote", req.remote_address},
-                                   {"detail", json::parse(resp.body, nullptr, false).value("detail", "")}});
-    } else if (resp.status >= 400) {
-      log.info("request rejected", {{"route", route}, {"status", resp.status}, {"remote", req.remote_address}});
-    }
+    count_and_log(route, req, resp, log, metrics);
     return resp;
   };
 }
@@ -61,18 +49,6 @@ std::optional<std::string> param(const http::Request& req, const char* name) {
   auto it = req.query.find(name);
   if (it == req.query.end()) return std::nullopt;
   return it->second;
-}
-
-Result<std::optional<int64_t>> int_param(const http::Request& req, const char* name, int64_t lo, int64_t hi) {
-  auto v = param(req, name);
-  if (!v) return std::optional<int64_t>{};
-  int64_t x = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
-  if (ec != std::errc{} || p != v->data() + v->size() || x < lo || x > hi)
-    return Error{"query parameter '" + std::string(name) + "': '" + *v + "' is not a whole number in " +
-                     std::to_string(lo) + ".." + std::to_string(hi),
-                 "request-malformed"};
-  return std::optional<int64_t>{x};
 }
 
 Result<std::optional<fleet::Health>> health_param(const http::Request& req) {

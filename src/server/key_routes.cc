@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "common/rfc3339.h"
 #include "server/key_json.h"
@@ -18,12 +17,6 @@ using keys::Operation;
 using Call = std::function<Result<http::Response>(const Caller&, const http::Request&)>;
 
 constexpr int kMaxListResults = 25;  // Key Vault's maxresults bound
-
-http::Response no_content() {
-  http::Response r;
-  r.status = 204;
-  return r;
-}
 
 std::string path_param(const http::Request& req, const char* name) {
   auto it = req.path_params.find(name);
@@ -64,31 +57,11 @@ struct Route {
           resp = problem(out.error(), "internal-error");
         }
       }
-      metrics.count_request(route, method_label(req.method), resp.status);
-      if (resp.status >= 500) {
-        log.error("request failed", {{"route", route}, {"status", resp.status}, {"remote", req.remote_address},
-                                     {"detail", json::parse(resp.body, nullptr, false).value("detail", "")}});
-      } else if (resp.status >= 400) {
-        log.info("request rejected", {{"route", route}, {"status", resp.status}, {"remote", req.remote_address},
-                                      {"caller", caller ? caller->identity : std::string("-")}});
-      }
+      count_and_log(route, req, resp, log, metrics, caller ? caller->identity : std::string("-"));
       return resp;
     };
   }
 };
-
-Result<std::optional<int64_t>> int_param(const http::Request& req, const char* name, int64_t lo, int64_t hi) {
-  auto it = req.query.find(name);
-  if (it == req.query.end()) return std::optional<int64_t>{};
-  const std::string& v = it->second;
-  int64_t x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc{} || p != v.data() + v.size() || x < lo || x > hi)
-    return Error{"query parameter '" + std::string(name) + "': '" + v + "' is not a whole number in " +
-                     std::to_string(lo) + ".." + std::to_string(hi),
-                 "request-malformed"};
-  return std::optional<int64_t>{x};
-}
 
 Status only_params(const http::Request& req, std::initializer_list<const char*> known) {
   for (const auto& [k, _] : req.query) {

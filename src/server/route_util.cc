@@ -1,6 +1,7 @@
 #include "server/route_util.h"
 
 #include <cctype>
+#include <charconv>
 
 #include "token/strict_json.h"
 
@@ -24,6 +25,39 @@ http::Response json_response(int status, const nlohmann::json& body) {
   r.headers["Content-Type"] = "application/json";
   r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
+}
+
+http::Response no_content() {
+  http::Response r;
+  r.status = 204;
+  return r;
+}
+
+Result<std::optional<int64_t>> int_param(const http::Request& req, const char* name, int64_t lo, int64_t hi) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return std::optional<int64_t>{};
+  const std::string& v = it->second;
+  int64_t x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc{} || p != v.data() + v.size() || x < lo || x > hi)
+    return Error{"query parameter '" + std::string(name) + "': '" + v + "' is not a whole number in " +
+                     std::to_string(lo) + ".." + std::to_string(hi),
+                 "request-malformed"};
+  return std::optional<int64_t>{x};
+}
+
+void count_and_log(const char* route, const http::Request& req, const http::Response& resp, Logger& log,
+                   Metrics& metrics, std::string_view caller) {
+  metrics.count_request(route, method_label(req.method), resp.status);
+  if (resp.status >= 500) {
+    const auto body = nlohmann::json::parse(resp.body, nullptr, false);
+    log.error("request failed", {{"route", route}, {"status", resp.status}, {"remote", req.remote_address},
+                                 {"detail", body.is_object() ? body.value("detail", "") : std::string()}});
+  } else if (resp.status >= 400) {
+    nlohmann::json fields = {{"route", route}, {"status", resp.status}, {"remote", req.remote_address}};
+    if (!caller.empty()) fields["caller"] = std::string(caller);
+    log.info("request rejected", fields);
+  }
 }
 
 std::string method_label(const std::string& m) {
