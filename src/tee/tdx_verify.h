@@ -1,0 +1,91 @@
+// Verification of a TDX quote (v4/v5, ECDSA-256 attestation key, certification
+// data type 6 wrapping a PCK chain):
+//   parse          quote well formed                                    tdx-quote-malformed
+//   pck_chain      PCK leaf -> intermediate -> Intel SGX Root CA (shipped,
+//                  tdx_anchors.h), valid at `at`; CRLs applied when given  tdx-pck-chain-invalid
+//   qe_report.signature  QE report signed by the PCK leaf (ECDSA P-256)   tdx-qe-report-invalid
+//   qe_report.binding    QE report_data[0:32] == SHA-256(attestation key || QE auth data),
+//                        rest zero                                        tdx-qe-binding-mismatch
+//   signature      header+body signed by the attestation key              tdx-signature-invalid
+//   report_data    REPORTDATA starts with expected_report_data (when given)  tdx-report-data-mismatch
+//   collateral.*   only with collateral: TCB Info and QE Identity signed by the
+//                  TCB signing chain to the root, in their validity window at `at`,
+//                  FMSPC / PCE ID match the PCK leaf, QE report matches QE Identity,
+//                  TD body matches the TDX module identity            tdx-collateral-invalid
+//   tcb_status     the TCB level (UpToDate, SWHardeningNeeded, ConfigurationNeeded,
+//                  ConfigurationAndSWHardeningNeeded, OutOfDate,
+//                  OutOfDateConfigurationNeeded, Revoked); Revoked fails   tdx-tcb-revoked
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/hex.h"
+#include "common/result.h"
+#include "tee/check.h"
+#include "tee/tdx_quote.h"
+
+namespace tl::tee {
+
+// Collateral read from files (docs/tee.md names them): the PCS answers as
+// downloaded. Missing optional files simply skip their checks; a directory
+// without tcb_info.json is an error.
+struct TdxCollateral {
+  std::string tcb_info_json;            // {"tcbInfo": {...}, "signature": "..."}
+  Bytes tcb_info_issuer_chain;          // PEM (TCB-Info-Issuer-Chain header)
+  std::string qe_identity_json;         // {"enclaveIdentity": {...}, "signature": "..."}
+  Bytes qe_identity_issuer_chain;       // PEM
+  Bytes pck_crl;                        // DER or PEM
+  Bytes root_ca_crl;                    // DER or PEM
+};
+Result<TdxCollateral> load_tdx_collateral(const std::filesystem::path& dir);
+
+enum class TdxTcbStatus {
+  up_to_date, sw_hardening_needed, configuration_needed,
+  configuration_and_sw_hardening_needed, out_of_date, out_of_date_configuration_needed, revoked
+};
+std::string_view tcb_status_name(TdxTcbStatus s);  // Intel's spelling: "UpToDate" …
+
+struct TdxVerifyOptions {
+  std::optional<int64_t> at;                  // verification time (seconds); default now
+  const TdxCollateral* collateral = nullptr;  // null: no TCB status
+  std::optional<Bytes> expected_report_data;  // 1..64 bytes
+};
+
+namespace detail {
+struct TdxVerifiedBuilder;
+}
+
+class VerifiedTdxQuote {
+ public:
+  const TdxQuote& quote() const { return quote_; }
+  const TdQuoteBody& body() const { return quote_.body; }
+  std::optional<TdxTcbStatus> tcb_status() const { return tcb_status_; }  // only with collateral
+  const std::vector<std::string>& advisory_ids() const { return advisory_ids_; }
+  const std::string& fmspc() const { return fmspc_; }  // hex, from the PCK leaf
+  bool debuggable() const { return quote_.body.debug(); }
+
+ private:
+  VerifiedTdxQuote() = default;
+  friend struct detail::TdxVerifiedBuilder;
+  TdxQuote quote_;
+  std::optional<TdxTcbStatus> tcb_status_;
+  std::vector<std::string> advisory_ids_;
+  std::string fmspc_;
+};
+
+struct TdxQuoteCheck {
+  std::vector<Check> checks;
+  std::optional<TdxQuote> parsed;
+  std::optional<VerifiedTdxQuote> verified;
+  std::optional<TdxTcbStatus> tcb_status;  // also when a later check failed
+  bool ok() const { return verified.has_value(); }
+};
+
+TdxQuoteCheck check_tdx_quote(ByteView quote, const TdxVerifyOptions& options);
+Result<VerifiedTdxQuote> verify_tdx_quote(ByteView quote, const TdxVerifyOptions& options);
+
+}  // namespace tl::tee

@@ -1,0 +1,107 @@
+// Azure vTPM-backed confidential VM evidence (the HCL report with its SEV-SNP
+// report or TDREPORT + TD quote, and a vTPM quote by the AK the HCL report
+// names) and bare TEE evidence, decoded and then verified:
+//
+//   hardware report (snp_verify / tdx_verify) → HCL binding (runtime data hash
+//   in REPORT_DATA) → vTPM AK from the runtime data → TPM quote (signature,
+//   nonce, PCR digest) → [event log replay, when the evidence carries one] → claims
+//
+// Claims (docs/claims.md "Confidential VMs"): x-ms-attestation-type
+// ("sevsnpvm" | "tdxvm"), x-ms-compliance-status, x-ms-runtime (the HCL runtime
+// data: keys, vm-configuration, user-data), the x-ms-sevsnpvm-* / TDX claims,
+// and the vTPM PCRs. A debug-enabled guest is never compliant.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/hex.h"
+#include "common/result.h"
+#include "tee/hcl_report.h"
+#include "tee/snp_verify.h"
+#include "tee/tdx_verify.h"
+#include "tpm/pcr.h"
+#include "tpm/verified_quote.h"
+
+namespace tl::verify {
+
+enum class CvmEvidenceType { az_snp_vtpm, az_tdx_vtpm };
+std::string_view cvm_evidence_type_name(CvmEvidenceType t);  // "az-snp-vtpm", "az-tdx-vtpm"
+std::optional<CvmEvidenceType> cvm_evidence_type_from_name(std::string_view s);
+
+// Decoded, NOT verified.
+struct CvmEvidence {
+  CvmEvidenceType type = CvmEvidenceType::az_snp_vtpm;
+  Bytes hcl_report;
+  Bytes quote_attest;     // TPMS_ATTEST of the vTPM quote
+  Bytes quote_signature;  // the quote's signature: a TPMT_SIGNATURE, or the bare
+                          // RSASSA signature bytes (Azure's tpm_quote.signature)
+  tpm::PcrValues pcrs;    // SHA-256 PCRs 0..23 as recorded
+  Bytes vcek;             // DER; az-snp-vtpm (empty: from the store / KDS)
+  Bytes td_quote;         // az-tdx-vtpm
+};
+
+// Accepts the encodings Azure CVM tooling and Trustee's az-snp-vtpm /
+// az-tdx-vtpm attesters produce (docs/evidence.md "Confidential VMs"):
+//   v0: {"quote": {"message": [bytes], "signature": [bytes], "pcrs": [[bytes]…]},
+//        "report": [bytes], "vcek": PEM}                  (SNP; TDX has "td_quote")
+//   v1/v2: {"version": 1|2, "tpm_quote": {"message": hex, "signature": hex,
+//        "pcrs": [hex…]}, "hcl_report": base64url, "vcek": base64 DER | "td_quote": base64url}
+// Strict: unknown members, wrong types and bad encodings are refused naming the
+// path; reason "evidence-malformed".
+Result<CvmEvidence> decode_cvm_evidence(const nlohmann::json& j, CvmEvidenceType type);
+
+struct CvmPolicy {
+  std::optional<int64_t> at;                       // certificate / collateral time; default now
+  const tee::TdxCollateral* tdx_collateral = nullptr;
+  tee::SnpVerifier* snp_verifier = nullptr;        // optional cache; null = uncached
+  // TCB statuses accepted as compliant for TDX (without collateral: never compliant).
+  std::vector<tee::TdxTcbStatus> tdx_compliant_tcb{tee::TdxTcbStatus::up_to_date};
+};
+
+namespace detail {
+struct CvmVerifiedBuilder;
+}
+
+class VerifiedCvmAttestation {
+ public:
+  CvmEvidenceType type() const { return type_; }
+  const tee::HclReport& hcl() const { return hcl_; }
+  const tpm::VerifiedQuote& quote() const { return *quote_; }
+  const std::optional<tee::VerifiedSnpReport>& snp() const { return snp_; }
+  const std::optional<tee::VerifiedTdxQuote>& tdx() const { return tdx_; }
+  bool compliant() const { return compliant_; }
+  const std::string& compliance_detail() const { return compliance_detail_; }  // why not
+  // The TEE claims object: x-ms-attestation-type, x-ms-compliance-status,
+  // x-ms-runtime, x-ms-sevsnpvm-* or TDX claims. Top level of a sevsnpvm/tdxvm
+  // token, or the value of "x-ms-isolation-tee" in an azurevm token.
+  const nlohmann::json& tee_claims() const { return tee_claims_; }
+  // The vTPM claims: "x-ms-azurevm-vmid" (from vm-configuration) and
+  // "x-tl-pcrs" {"sha256": {"0": hex …}} of the quoted PCRs.
+  const nlohmann::json& vtpm_claims() const { return vtpm_claims_; }
+
+ private:
+  VerifiedCvmAttestation() = default;
+  friend struct detail::CvmVerifiedBuilder;
+  CvmEvidenceType type_ = CvmEvidenceType::az_snp_vtpm;
+  tee::HclReport hcl_;
+  std::optional<tpm::VerifiedQuote> quote_;
+  std::optional<tee::VerifiedSnpReport> snp_;
+  std::optional<tee::VerifiedTdxQuote> tdx_;
+  bool compliant_ = false;
+  std::string compliance_detail_;
+  nlohmann::json tee_claims_;
+  nlohmann::json vtpm_claims_;
+};
+
+// Every rejection has a reason (the tee checks' reasons, "hcl-ak-missing",
+// "quote-nonce", "quote-signature", "quote-pcr-digest", …; docs/errors.md).
+Result<VerifiedCvmAttestation> verify_cvm_evidence(const CvmEvidence& evidence,
+                                                   ByteView expected_nonce,
+                                                   const CvmPolicy& policy);
+
+}  // namespace tl::verify
