@@ -1,6 +1,6 @@
 // AMD's SEV-SNP root keys shipped with trustlaunch as trust anchors (the ARK of
 // each product, and its ASK / ASVK for offline use), DER. Provenance and
-// fingerprints: docs/tee.md.
+// fingerprints: docs/tee-snp.md.
 #pragma once
 
 #include "common/hex.h"
