@@ -122,7 +122,7 @@ class ObjectReader {
 
 Status apply_json(const json& root, Config& c) {
   ObjectReader top(root, "");
-  TL_TRY(top.check_object({"listen", "tls", "database", "issuer", "token", "challenge", "enrollment", "appraisal", "log", "fleet", "keyVault"}));
+  TL_TRY(top.check_object({"listen", "tls", "database", "issuer", "token", "challenge", "enrollment", "appraisal", "log", "fleet", "keyVault", "cvm"}));
   if (top.get("listen")) {
     auto r = top.child("listen");
     TL_TRY(r.check_object({"address", "port", "threads"}));
@@ -233,6 +233,12 @@ Status apply_json(const json& root, Config& c) {
       }
     }
   }
+  if (top.get("cvm")) {
+    auto r = top.child("cvm");
+    TL_TRY(r.check_object({"tdxCollateralDir", "tdxCompliantTcbStatuses"}));
+    TL_TRY(r.opt_str("tdxCollateralDir", c.tdx_collateral_dir));
+    if (r.get("tdxCompliantTcbStatuses")) TL_TRY(r.strings("tdxCompliantTcbStatuses", c.tdx_compliant_tcb));
+  }
   if (top.get("log")) {
     auto r = top.child("log");
     TL_TRY(r.check_object({"level"}));
@@ -294,7 +300,7 @@ Result<Config> config_from_args(const std::vector<std::string>& args, Config bas
       "--signing-alg", "--ek-ca", "--challenge-lifetime", "--log-level", "--threads",
       "--refresh-window", "--sweep-interval", "--admin-token-file", "--webhook", "--webhook-ca",
       "--kek-file", "--pkcs11-module", "--pkcs11-token", "--pkcs11-pin-file", "--pkcs11-key-label",
-      "--trust-issuer", "--key-retention-days", "--client-ca"};
+      "--trust-issuer", "--key-retention-days", "--client-ca", "--tdx-collateral"};
   static const std::set<std::string> flags = {"--allow-ek-without-certificate", "--allow-sha1",
                                               "--no-runtime-key"};
   bool ek_ca_from_flags = false;
@@ -411,6 +417,8 @@ Result<Config> config_from_args(const std::vector<std::string>& args, Config bas
       auto p = parse_int(value, "--key-retention-days", 7, 90);
       if (!p) return p.take_error();
       base.key_retention_days = static_cast<int>(*p);
+    } else if (name == "--tdx-collateral") {
+      base.tdx_collateral_dir = value;
     } else if (name == "--client-ca") {
       base.client_ca_file = value;
     } else if (name == "--webhook-ca") {
@@ -451,6 +459,14 @@ Status validate(const Config& c) {
   for (const auto& w : c.webhooks)
     if (w.url.rfind("https://", 0) != 0 && w.url.rfind("http://", 0) != 0)
       return Error{"config: webhook '" + w.url + "' must be an http(s) URL"};
+  static const std::set<std::string> tcb = {"UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
+                                            "ConfigurationAndSWHardeningNeeded", "OutOfDate",
+                                            "OutOfDateConfigurationNeeded"};
+  for (const auto& s : c.tdx_compliant_tcb)
+    if (!tcb.count(s))
+      return Error{"config: cvm.tdxCompliantTcbStatuses: '" + s + "' is not a TDX TCB status that can be compliant "
+                   "(UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, "
+                   "OutOfDateConfigurationNeeded; Revoked never is)"};
   return {};
 }
 
@@ -486,6 +502,8 @@ const char* config_flags_help() {
                                  OpenID discovery; repeatable; replaces the file's list)
   --key-retention-days N         soft-deleted keys are purged after N days (7..90, default 90)
   --client-ca FILE               HTTPS: TLS client certificates from this CA are key vault identities
+  --tdx-collateral DIR           Intel PCS collateral for TDX quotes (tcb_info.json, …; docs/tee.md);
+                                 without it no TDX confidential VM is reported compliant
   --log-level debug|info|warn|error  (default info; logs are JSON lines on stderr)
 )";
 }

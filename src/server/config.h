@@ -63,6 +63,12 @@ struct Config {
   std::vector<Authority> trusted_authorities;  // besides tlaunchd's own attestation service
   std::optional<std::string> client_ca_file;   // HTTPS: client certificates chaining here are identities
 
+  // Confidential VMs (docs/tlaunchd.md "cvm"): the Intel PCS collateral TDX
+  // quotes are judged against (without it no TDX VM is compliant), and which
+  // TDX TCB statuses count as compliant.
+  std::optional<std::string> tdx_collateral_dir;
+  std::vector<std::string> tdx_compliant_tcb{"UpToDate"};
+
   std::string effective_issuer() const;
   std::string effective_admin_token_file() const { return admin_token_file ? *admin_token_file : database + ".admin-token"; }
   std::string effective_kek_file() const { return kek_file ? *kek_file : database + ".kek"; }

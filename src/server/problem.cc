@@ -82,6 +82,7 @@ const std::map<std::string_view, Kind>& kinds() {
       {"alert-query-invalid", {400, "The alert query is not valid"}},
       {"suppression-invalid", {400, "The suppression rule is not valid"}},
       {"suppression-not-found", {404, "No such suppression rule"}},
+      {"hcl-ak-mismatch", {403, "The HCL report's vTPM attestation key is not the enrolled AK"}},
       {"internal-error", {500, "Internal error"}},
       {"verifier-internal", {500, "The verifier could not run a step"}},
       {"unavailable", {503, "The service cannot serve this request now"}},

@@ -106,6 +106,13 @@ http::Router make_router(Service& service, Logger& log, Metrics& metrics, KeySer
   r.add("POST", "/appraise", json_post("/appraise", log, metrics, [&](const http::Request&, const json& b) {
           return service.appraise(b);
         }));
+  // Confidential VMs (MAA-like, unauthenticated: docs/tlaunchd.md "Confidential VMs").
+  r.add("POST", "/attest/sevsnpvm", json_post("/attest/sevsnpvm", log, metrics, [&](const http::Request&, const json& b) {
+          return service.attest_cvm(verify::CvmEvidenceType::az_snp_vtpm, b);
+        }, Kind::attestation));
+  r.add("POST", "/attest/tdxvm", json_post("/attest/tdxvm", log, metrics, [&](const http::Request&, const json& b) {
+          return service.attest_cvm(verify::CvmEvidenceType::az_tdx_vtpm, b);
+        }, Kind::attestation));
   add_fleet_routes(r, service, log, metrics);
   r.set_fallback([&metrics](int status, const http::Request& req) {
     metrics.count_request("(unmatched)", method_label(req.method), status);

@@ -159,6 +159,12 @@ Result<std::unique_ptr<Service>> Service::open(Config config, Logger& log, Metri
   s->policy_.allowed_banks = {crypto::HashAlg::sha256};
   if (c.allow_sha1) s->policy_.allowed_banks.push_back(crypto::HashAlg::sha1);
   s->policy_.secure_boot = verify::default_secure_boot_reference();
+  s->snp_verifier_ = std::make_unique<tee::SnpVerifier>();
+  if (c.tdx_collateral_dir) {
+    auto col = tee::load_tdx_collateral(*c.tdx_collateral_dir);
+    if (!col) return with_context("cvm.tdxCollateralDir " + *c.tdx_collateral_dir, col.take_error());
+    s->tdx_collateral_ = std::move(*col);
+  }
   return s;
 }
 
@@ -369,16 +375,25 @@ Result<json> Service::attest(const json& req) {
   auto baseline = fleet_->baseline_for_vm(evidence->vm_id);
   if (!baseline) log_.error("fleet: reading the baseline failed", {{"vmId", evidence->vm_id}, {"error", baseline.error().message}});
   auto verified = verify_for(*evidence, evidence->nonce, **vm, baseline ? *baseline : nullptr);
-  if (!verified) {
+  // A confidential VM's hardware evidence, only once its TPM evidence checked out.
+  std::optional<json> isolation_tee;
+  std::optional<Error> tee_failure;
+  if (verified && evidence->tee) {
+    auto t = verify_agent_tee(*evidence, **vm);
+    if (t) isolation_tee = std::move(*t);
+    else tee_failure = t.take_error();
+  }
+  if (!verified || tee_failure) {
+    const Error failure = tee_failure ? *tee_failure : verified.error();
     // A rejection changes the fleet's view of the VM only once per challenge:
     // the nonce is used up first, so a captured evidence body replayed with a
     // mangled log or key cannot make a healthy VM Unhealthy (docs/fleet.md).
     const int64_t now = clock_();
     if (auto used = use_challenge(evidence->nonce, now); used)
-      record_rejection_in_fleet(evidence->vm_id, verified.error(), now);
+      record_rejection_in_fleet(evidence->vm_id, failure, now);
     else if (used.error().reason == "unavailable")
       log_.error("fleet: cannot record the challenge of a rejected attestation", {{"error", used.error().message}});
-    return verified.take_error();
+    return failure;
   }
   const int64_t now = clock_();
   maybe_prune(now);
@@ -386,12 +401,14 @@ Result<json> Service::attest(const json& req) {
   record_in_fleet(*verified, **vm, now);
   json claims = verified->claims();
   claims["nonce"] = token::base64url_encode(evidence->nonce);
+  if (isolation_tee) claims["x-ms-isolation-tee"] = std::move(*isolation_tee);
   auto token = issuer_->issue(std::move(claims));
   if (!token) return with_reason("internal-error", token.take_error());
   return json{{"token", *token}};
 }
 
 Result<json> Service::appraise(const json& req) {
+  if (req.is_object() && req.contains("evidenceType")) return appraise_cvm(req);
   if (auto st = only_keys(req, {"evidence", "nonce"}); !st) return st.take_error();
   auto nonce = b64_member(req, "nonce");
   if (!nonce) return nonce.take_error();
@@ -421,8 +438,21 @@ Result<json> Service::appraise(const json& req) {
                 {"detail", verified.error().message},
                 {"akTrust", ak_trust}};
   }
+  json claims = verified->claims();
+  if (evidence->tee) {
+    auto tee = verify_agent_tee(*evidence, identity);
+    if (!tee) {
+      metrics_.count_attestation("appraisal-fail", tee.error().reason);
+      return json{{"result", "fail"},
+                  {"reason", tee.error().reason},
+                  {"type", std::string(kProblemTypePrefix) + tee.error().reason},
+                  {"detail", tee.error().message},
+                  {"akTrust", ak_trust}};
+    }
+    claims["x-ms-isolation-tee"] = std::move(*tee);
+  }
   metrics_.count_attestation("appraisal-pass", "");
-  return json{{"result", "pass"}, {"akTrust", ak_trust}, {"claims", verified->claims()}};
+  return json{{"result", "pass"}, {"akTrust", ak_trust}, {"claims", std::move(claims)}};
 }
 
 }  // namespace tl::server

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "server/token_issuer.h"
 #include "verify/attestation.h"
 #include "verify/challenge.h"
+#include "verify/cvm.h"
 
 namespace tl::server {
 
@@ -45,8 +47,13 @@ class Service {
   Result<nlohmann::json> challenge(const nlohmann::json& request);
   // POST /attest → {"token"}
   Result<nlohmann::json> attest(const nlohmann::json& request);
-  // POST /appraise → {"result":"pass"|"fail", …} (a rejection is a result, not an error)
+  // POST /appraise → {"result":"pass"|"fail", …} (a rejection is a result, not an error).
+  // With "evidenceType" (az-snp-vtpm | az-tdx-vtpm): confidential VM evidence
+  // (service_cvm.cc, docs/tlaunchd.md "Confidential VMs").
   Result<nlohmann::json> appraise(const nlohmann::json& request);
+  // POST /attest/sevsnpvm, /attest/tdxvm → {"token"}: MAA-like, unauthenticated;
+  // the token's claims are the TEE claims, the vTPM claims and the nonce.
+  Result<nlohmann::json> attest_cvm(verify::CvmEvidenceType type, const nlohmann::json& request);
 
   nlohmann::json openid_configuration();
   nlohmann::json jwks() { return issuer_->jwks(); }
@@ -75,6 +82,17 @@ class Service {
   void record_in_fleet(const verify::VerifiedAttestation& att, const VmRecord& vm, int64_t now);
   void record_rejection_in_fleet(const std::string& vm_id, const Error& e, int64_t now);
   void maybe_prune(int64_t now);
+  Result<nlohmann::json> appraise_cvm(const nlohmann::json& request);
+  // Decodes and verifies {"evidenceType"?, "evidence", "nonce"}; `type` fixed
+  // by the route, or read from evidenceType.
+  Result<verify::VerifiedCvmAttestation> verify_cvm_request(const nlohmann::json& request,
+                                                            std::optional<verify::CvmEvidenceType> type,
+                                                            Bytes* nonce_out);
+  // The "tee" member of an agent's /attest evidence: the HCL report's AK must
+  // be the enrolled AK (hcl-ak-mismatch), then the whole CVM chain is verified
+  // with the agent's own quote. Returns the TEE claims (x-ms-isolation-tee).
+  Result<nlohmann::json> verify_agent_tee(const verify::Evidence& evidence, const VmRecord& vm);
+  verify::CvmPolicy cvm_policy() const;
 
   Config config_;
   Logger& log_;
@@ -86,6 +104,10 @@ class Service {
   std::unique_ptr<verify::Challenger> challenger_;
   EkTrust ek_trust_;
   verify::AppraisalPolicy policy_;
+  // Confidential VMs: the SEV-SNP chain cache shared by every request, and the
+  // TDX collateral read at start (config "cvm").
+  std::unique_ptr<tee::SnpVerifier> snp_verifier_;
+  std::optional<tee::TdxCollateral> tdx_collateral_;
   std::atomic<int64_t> last_prune_{0};
 };
 

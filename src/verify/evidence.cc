@@ -29,6 +29,11 @@ constexpr size_t kMaxKernelRelease = 256;
 // a longer or stranger name did not come from a kernel log.
 constexpr size_t kMaxModuleName = 64;
 constexpr size_t kMaxModuleList = 256;
+// The HCL report NV index is a few KiB (2,600 bytes on Azure); a TD quote with
+// its PCK chain about 5 KiB; a VCEK about 1.4 KiB.
+constexpr size_t kMaxHclReport = 16 * 1024;
+constexpr size_t kMaxTdQuote = 16 * 1024;
+constexpr size_t kMaxVcek = 8 * 1024;
 
 Error malformed(const std::string& path, const std::string& what) {
   return Error{path + ": " + what, kMalformed};
@@ -314,12 +319,40 @@ Result<KernelModuleReport> decode_kernel_modules(const json& parent) {
   return out;
 }
 
+Result<TeeEvidence> decode_tee(const json& parent) {
+  auto obj = object_at(parent, "", "tee");
+  if (!obj) return obj.take_error();
+  const json& t = **obj;
+  const std::string p = "tee";
+  if (auto s = check_members(t, p, {"type", "hclReport"}, {"vcek", "tdQuote"}); !s) return s.take_error();
+  TeeEvidence out;
+  auto type = string_at(t, p, "type", 32, true);
+  if (!type) return type.take_error();
+  if (*type != "az-snp-vtpm" && *type != "az-tdx-vtpm")
+    return malformed("tee.type", "expected \"az-snp-vtpm\" or \"az-tdx-vtpm\"");
+  out.type = std::move(*type);
+  auto hcl = b64u_at(t, p, "hclReport", kMaxHclReport);
+  if (!hcl) return hcl.take_error();
+  out.hcl_report = std::move(*hcl);
+  if (t.contains("vcek")) {
+    auto v = b64u_at(t, p, "vcek", kMaxVcek);
+    if (!v) return v.take_error();
+    out.vcek = std::move(*v);
+  }
+  if (t.contains("tdQuote")) {
+    auto q = b64u_at(t, p, "tdQuote", kMaxTdQuote);
+    if (!q) return q.take_error();
+    out.td_quote = std::move(*q);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Evidence> decode_evidence(const json& j, const EvidenceLimits& limits) {
   if (!j.is_object()) return malformed("(document)", std::string("expected object, got ") + kind(j));
   if (auto s = check_members(j, "", {"version", "vmId", "nonce", "quote", "pcrs", "eventLog", "os"},
-                             {"akPublic", "runtimeKey", "clientPayload", "kernelModules"});
+                             {"akPublic", "runtimeKey", "clientPayload", "kernelModules", "tee"});
       !s) {
     return s.take_error();
   }
@@ -382,6 +415,11 @@ Result<Evidence> decode_evidence(const json& j, const EvidenceLimits& limits) {
     auto km = decode_kernel_modules(j);
     if (!km) return km.take_error();
     e.kernel_modules = std::move(*km);
+  }
+  if (j.contains("tee")) {
+    auto tee = decode_tee(j);
+    if (!tee) return tee.take_error();
+    e.tee = std::move(*tee);
   }
   return e;
 }
@@ -455,6 +493,12 @@ json encode_evidence(const Evidence& e) {
                           {"unsigned", e.kernel_modules.unsigned_modules},
                           {"rejected", e.kernel_modules.rejected_modules},
                           {"imaFailures", e.kernel_modules.ima_failures}};
+  }
+  if (e.tee) {
+    json t = {{"type", e.tee->type}, {"hclReport", token::base64url_encode(e.tee->hcl_report)}};
+    if (e.tee->vcek) t["vcek"] = token::base64url_encode(*e.tee->vcek);
+    if (e.tee->td_quote) t["tdQuote"] = token::base64url_encode(*e.tee->td_quote);
+    j["tee"] = std::move(t);
   }
   return j;
 }

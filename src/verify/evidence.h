@@ -57,6 +57,19 @@ struct KernelModuleReport {
   friend bool operator==(const KernelModuleReport&, const KernelModuleReport&) = default;
 };
 
+// The confidential VM's hardware evidence an agent on an Azure CVM adds
+// (docs/evidence.md "tee"): the HCL report read from vTPM NV index 0x01400001
+// and, optionally, the VCEK (SEV-SNP) or the TD quote (TDX). Decoded only;
+// tlaunchd verifies it (its AK must be the enrolled AK) after the TPM evidence.
+struct TeeEvidence {
+  std::string type;  // "az-snp-vtpm" | "az-tdx-vtpm"
+  Bytes hcl_report;
+  std::optional<Bytes> vcek;      // DER
+  std::optional<Bytes> td_quote;
+
+  friend bool operator==(const TeeEvidence&, const TeeEvidence&) = default;
+};
+
 struct Evidence {
   uint32_t protocol_version = 1;  // "version"; only 1 is defined
   std::string vm_id;              // "vmId"
@@ -70,6 +83,7 @@ struct Evidence {
   nlohmann::json client_payload = nlohmann::json::object();  // any JSON object, kept verbatim
   OsInfo os;
   KernelModuleReport kernel_modules;  // "kernelModules"
+  std::optional<TeeEvidence> tee;     // "tee": only on confidential VMs
 
   friend bool operator==(const Evidence&, const Evidence&) = default;
 };
