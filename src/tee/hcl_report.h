@@ -27,6 +27,7 @@ enum class HclHardware { snp, tdx };
 // One key of the runtime data's "keys" array (a JWK).
 struct HclRuntimeKey {
   std::string kid;                   // "HCLAkPub", "HCLEkPub"
+  std::string kty;                   // "RSA" (the only type the HCL emits)
   std::vector<std::string> key_ops;  // "sign", "encrypt"
   Bytes n;                           // RSA modulus, big-endian
   Bytes e;
@@ -49,9 +50,28 @@ struct HclReport {
   const HclRuntimeKey* ek() const;  // kid "HCLEkPub", or null
 };
 
+inline constexpr uint32_t kHclSignature = 0x414C4348;  // "HCLA" little-endian
+inline constexpr size_t kHclHeaderSize = 32;
+inline constexpr size_t kHclHardwareReportSize = 1184;    // the field; a TDREPORT uses 1024 of it
+inline constexpr size_t kHclRequestDataOffset = kHclHeaderSize + kHclHardwareReportSize;  // 0x4C0
+inline constexpr size_t kHclRuntimeDataOffset = kHclRequestDataOffset + 20;              // 0x4D4
+inline constexpr uint32_t kHclReportTypeSnp = 2;  // IGVM request data report type
+inline constexpr uint32_t kHclReportTypeTdx = 4;
+inline constexpr size_t kHclMaxReportSize = 64 * 1024;  // the NV index holds ~2.6 KiB
+
 // Errors name the field and offset; reason "hcl-report-malformed". Zero padding
 // after the runtime data (the NV index is larger than the report) is allowed.
+// Layout and strictness: docs/tee-hcl.md.
 Result<HclReport> parse_hcl_report(ByteView data);
+
+// The runtime data's "user-data" (hex of 64 bytes; v2 evidence puts the
+// attester's report data there) equals `expected` zero-padded to 64 bytes.
+// Check name "hcl.user_data", reason "hcl-user-data-mismatch"; a missing or
+// malformed "user-data" fails the check too.
+Check check_hcl_user_data(const HclReport& r, ByteView expected);
+
+// "vm-configuration"."vmUniqueId", when present as a string.
+std::optional<std::string> hcl_vm_unique_id(const HclReport& r);
 
 // REPORT_DATA of the hardware report inside (SNP report_data / TDREPORT report_data).
 Result<Bytes> hcl_hardware_report_data(const HclReport& r);
