@@ -16,6 +16,10 @@ inline constexpr int kExitBadInput = 2;
 
 int eventlog_inspect(const Args& args);  // src/cli/eventlog_inspect.cc
 int quote_verify(const Args& args);      // src/cli/quote_verify.cc
+// Confidential VM hardware evidence, offline (src/cli/tee_commands.cc).
+int snp_verify(const Args& args);
+int tdx_verify(const Args& args);
+int hcl_inspect(const Args& args);
 
 // Fleet commands over tlaunchd's REST API (docs/fleet-api.md).
 int vm_register(const Args& args);  // src/cli/vm_commands.cc

@@ -79,6 +79,9 @@ struct Entry {
 constexpr Entry kCommands[] = {
     {"eventlog", "inspect", tl::cli::eventlog_inspect},
     {"quote", "verify", tl::cli::quote_verify},
+    {"snp", "verify", tl::cli::snp_verify},
+    {"tdx", "verify", tl::cli::tdx_verify},
+    {"hcl", "inspect", tl::cli::hcl_inspect},
     {"vm", "register", tl::cli::vm_register},
     {"vm", "list", tl::cli::vm_list},
     {"vm", "show", tl::cli::vm_show},

@@ -7,6 +7,7 @@
 #include "agent/kernel_modules.h"
 #include "agent/kernel_release.h"
 #include "agent/os_release.h"
+#include "tee/hcl_report.h"
 #include "token/base64url.h"
 #include "verify/evidence.h"
 
@@ -16,6 +17,8 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxEventLogBytes = 4 * 1024 * 1024;
+// Azure sizes the HCL report index at a few KiB; the evidence decoder's limit.
+constexpr size_t kMaxHclReportBytes = 16 * 1024;
 
 Result<Bytes> read_binary(const std::filesystem::path& p, size_t max) {
   std::ifstream in(p, std::ios::binary);
@@ -134,6 +137,21 @@ Result<tpm::RuntimeKey> AttestationClient::runtime_key_for(ByteView nonce) {
   return fresh;
 }
 
+Result<std::optional<verify::TeeEvidence>> read_tee_evidence(tpm::Tpm& t) {
+  auto nv = t.read_nv(tee::kHclReportNvIndex, kMaxHclReportBytes);
+  if (!nv) return with_context("HCL report (NV index 0x01400001)", nv.take_error());
+  if (!*nv) return std::optional<verify::TeeEvidence>();  // not a confidential VM: nothing to add
+  // The type comes from the report's own header. Sent as read (the index may
+  // be larger than the report; tlaunchd's parser allows the zero padding).
+  auto parsed = tee::parse_hcl_report(**nv);
+  if (!parsed)
+    return with_context("HCL report (NV index 0x01400001) not sent", parsed.take_error());
+  verify::TeeEvidence out;
+  out.type = parsed->hardware == tee::HclHardware::snp ? "az-snp-vtpm" : "az-tdx-vtpm";
+  out.hcl_report = std::move(**nv);
+  return std::optional<verify::TeeEvidence>(std::move(out));
+}
+
 Result<json> AttestationClient::collect_evidence(ByteView nonce) {
   verify::Evidence e;
   e.vm_id = options_.vm_id;
@@ -187,6 +205,11 @@ Result<json> AttestationClient::collect_evidence(ByteView nonce) {
   e.kernel_modules.rejected_modules = std::move(km.rejected_modules);
   e.kernel_modules.ima_failures = std::move(km.ima_failures);
   for (auto& p : km.problems) collection_warnings_.push_back(std::move(p));
+  if (options_.read_hcl_report) {
+    auto tee = read_tee_evidence(*tpm_);
+    if (!tee) collection_warnings_.push_back(tee.error().message);
+    else if (*tee) e.tee = std::move(**tee);
+  }
   return verify::encode_evidence(e);
 }
 

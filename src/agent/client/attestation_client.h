@@ -17,6 +17,7 @@
 #include "agent/tpm/agent_tpm.h"
 #include "common/result.h"
 #include "http/http.h"
+#include "verify/evidence.h"
 
 namespace tl::agent {
 
@@ -40,6 +41,10 @@ struct AgentOptions {
   std::vector<uint32_t> runtime_key_pcrs{0, 1, 2, 3, 4, 5, 6, 7};
   nlohmann::json client_payload = nlohmann::json::object();
   unsigned timeout_ms = 30'000;
+  // On an Azure confidential VM the paravisor keeps its HCL report in vTPM NV
+  // index 0x01400001: when that index is defined it is sent as evidence "tee"
+  // (docs/agent.md "Confidential VMs"); absent, nothing is added.
+  bool read_hcl_report = true;
 };
 
 struct AttestResult {
@@ -88,6 +93,12 @@ class AttestationClient {
   std::unique_ptr<tpm::Tpm> tpm_;
   std::unique_ptr<http::Client> http_;
 };
+
+// The HCL report in NV index 0x01400001 as evidence "tee" (its type from the
+// report's header), nullopt when the index is not defined or not written. An
+// index that cannot be read or does not parse is an error (the caller reports
+// it as a collection warning and attests without "tee").
+Result<std::optional<verify::TeeEvidence>> read_tee_evidence(tpm::Tpm& tpm);
 
 // An Error from a problem+json answer: detail as message, reason kept.
 Error error_from_response(const http::Response& r, const std::string& what);

@@ -165,6 +165,12 @@ class Tpm {
   // tpm::make_credential makes them).
   Result<crypto::SecretBytes> activate_credential(ByteView credential_blob, ByteView secret);
 
+  // The contents of an NV index (e.g. Azure's HCL report at 0x01400001), or
+  // nullopt when the index is not defined or never written. Read in chunks of
+  // the TPM's TPM2_PT_NV_BUFFER_MAX with the index's own auth or the owner's
+  // (both empty); an index over max_bytes is an error.
+  Result<std::optional<Bytes>> read_nv(uint32_t index, size_t max_bytes = 16 * 1024);
+
   // Transient objects and sessions loaded in the TPM now (all of them, not just
   // ours: with a resource manager, only this connection's).
   Result<std::vector<uint32_t>> loaded_handles();

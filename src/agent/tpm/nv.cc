@@ -24,8 +24,8 @@ Result<uint16_t> nv_buffer_max(ESYS_CONTEXT* ctx) {
 
 }  // namespace
 
-Result<std::optional<Bytes>> read_ek_certificate(ESYS_CONTEXT* ctx, uint32_t index) {
-  const std::string where = "EK certificate NV index " + handle_hex(index);
+Result<std::optional<Bytes>> read_nv_index(ESYS_CONTEXT* ctx, uint32_t index, size_t max_bytes,
+                                           const std::string& where) {
   auto present = handle_present(ctx, index);
   if (!present) return present.take_error();
   if (!*present) return std::optional<Bytes>();
@@ -37,11 +37,11 @@ Result<std::optional<Bytes>> read_ek_certificate(ESYS_CONTEXT* ctx, uint32_t ind
   const TPMA_NV attrs = pub->nvPublic.attributes;
   const uint16_t size = pub->nvPublic.dataSize;
   if ((attrs & TPMA_NV_WRITTEN) == 0) return std::optional<Bytes>();
-  if (size == 0 || size > kMaxCertificateBytes) {
-    return Error{where + " has " + std::to_string(size) + " bytes, not 1.." + std::to_string(kMaxCertificateBytes),
+  if (size == 0 || size > max_bytes) {
+    return Error{where + " has " + std::to_string(size) + " bytes, not 1.." + std::to_string(max_bytes),
                  kReasonTpmError};
   }
-  // EK certificate indices are readable with their own (empty) auth or the owner's.
+  // Readable with the index's own (empty) auth or the owner's.
   ESYS_TR auth = ESYS_TR_NONE;
   if ((attrs & TPMA_NV_AUTHREAD) != 0) {
     auth = ref->tr();
@@ -65,7 +65,15 @@ Result<std::optional<Bytes>> read_ek_certificate(ESYS_CONTEXT* ctx, uint32_t ind
     if (part->size != n) return Error{"TPM2_NV_Read(" + where + ") returned a short read", kReasonTpmError};
     data.insert(data.end(), part->buffer, part->buffer + part->size);
   }
-  auto der = ek_certificate_from_nv(data);
+  return std::optional<Bytes>(std::move(data));
+}
+
+Result<std::optional<Bytes>> read_ek_certificate(ESYS_CONTEXT* ctx, uint32_t index) {
+  const std::string where = "EK certificate NV index " + handle_hex(index);
+  auto data = read_nv_index(ctx, index, kMaxCertificateBytes, where);
+  if (!data) return data.take_error();
+  if (!*data) return std::optional<Bytes>();
+  auto der = ek_certificate_from_nv(**data);
   if (!der) return with_context(where, der.take_error());
   return std::optional<Bytes>(std::move(*der));
 }

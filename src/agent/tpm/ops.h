@@ -65,6 +65,11 @@ Result<LoadedEk> load_ek(ESYS_CONTEXT* ctx, const Options& options);
 // The EK certificate at NV `index` (ek_certificate_from_nv of its contents), or
 // nullopt when the index is not defined or not written.
 Result<std::optional<Bytes>> read_ek_certificate(ESYS_CONTEXT* ctx, uint32_t index);
+// The whole contents of NV `index` (TPM2_NV_ReadPublic, then TPM2_NV_Read in
+// chunks of TPM2_PT_NV_BUFFER_MAX), or nullopt when it is not defined or not
+// written; more than max_bytes is an error naming `where`.
+Result<std::optional<Bytes>> read_nv_index(ESYS_CONTEXT* ctx, uint32_t index, size_t max_bytes,
+                                           const std::string& where);
 
 // ak.cc
 struct LoadedAk {

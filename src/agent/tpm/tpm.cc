@@ -66,6 +66,10 @@ Result<tl::tpm::PcrValues> Tpm::read_pcrs(std::span<const crypto::HashAlg> banks
   return std::move(r->values);
 }
 
+Result<std::optional<Bytes>> Tpm::read_nv(uint32_t index, size_t max_bytes) {
+  return detail::read_nv_index(ctx_->esys(), index, max_bytes, "NV index " + detail::handle_hex(index));
+}
+
 Result<std::vector<uint32_t>> Tpm::loaded_handles() { return detail::loaded_handles(ctx_->esys()); }
 
 }  // namespace tl::agent::tpm
