@@ -85,11 +85,21 @@ nlohmann::json tdx_quote_json(const TdxQuote& q);
 
 // TDREPORT_STRUCT (1024 bytes): REPORTMACSTRUCT, TEE_TCB_INFO, TDINFO.
 struct TdReport {
+  uint8_t report_type = 0;     // REPORTTYPE.TYPE: 0x81 = TDX
+  uint8_t report_subtype = 0;
+  uint8_t report_version = 0;  // 0 = TDX 1.0 layout, 1 = TDX 1.5 (TEE_TCB_SVN2, SERVTD_HASH)
   std::array<uint8_t, 16> cpu_svn{};
   Mr48 tee_tcb_info_hash{};
   Mr48 tee_info_hash{};
   std::array<uint8_t, 64> report_data{};
   std::array<uint8_t, 32> mac{};
+  // TEE_TCB_INFO
+  uint64_t tee_tcb_info_valid = 0;
+  std::array<uint8_t, 16> tee_tcb_svn{};
+  Mr48 mr_seam{};
+  Mr48 mr_signer_seam{};
+  uint64_t seam_attributes = 0;
+  // TDINFO
   uint64_t td_attributes = 0;
   uint64_t xfam = 0;
   Mr48 mr_td{};
@@ -100,6 +110,8 @@ struct TdReport {
   bool debug() const { return (td_attributes & 1) != 0; }
 };
 inline constexpr size_t kTdReportSize = 1024;
-Result<TdReport> parse_td_report(ByteView data);  // exactly kTdReportSize bytes
+// Exactly kTdReportSize bytes with REPORTTYPE.TYPE 0x81; reason "td-report-malformed".
+// The MAC is not checkable outside the platform: nothing here is trusted.
+Result<TdReport> parse_td_report(ByteView data);
 
 }  // namespace tl::tee

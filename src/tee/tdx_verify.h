@@ -12,11 +12,15 @@
 //                  TCB signing chain to the root, in their validity window at `at`,
 //                  FMSPC / PCE ID match the PCK leaf, QE report matches QE Identity,
 //                  TD body matches the TDX module identity            tdx-collateral-invalid
+//                  Without an issuer chain the collateral's signature cannot be
+//                  checked: that fails closed (tdx-collateral-unverified) unless
+//                  allow_unverified_collateral, which marks the result unverified
 //   tcb_status     the TCB level (UpToDate, SWHardeningNeeded, ConfigurationNeeded,
 //                  ConfigurationAndSWHardeningNeeded, OutOfDate,
 //                  OutOfDateConfigurationNeeded, Revoked); Revoked fails   tdx-tcb-revoked
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -30,7 +34,7 @@
 
 namespace tl::tee {
 
-// Collateral read from files (docs/tee.md names them): the PCS answers as
+// Collateral read from files (docs/tee-tdx.md names them): the PCS answers as
 // downloaded. Missing optional files simply skip their checks; a directory
 // without tcb_info.json is an error.
 struct TdxCollateral {
@@ -48,11 +52,50 @@ enum class TdxTcbStatus {
   configuration_and_sw_hardening_needed, out_of_date, out_of_date_configuration_needed, revoked
 };
 std::string_view tcb_status_name(TdxTcbStatus s);  // Intel's spelling: "UpToDate" …
+std::optional<TdxTcbStatus> tcb_status_from_name(std::string_view name);
+
+// The TCB a PCK certificate states in its SGX extensions (1.2.840.113741.1.13.1).
+// Read from the quote's (unverified) PCK leaf: trust comes from check_tdx_quote.
+struct TdxPckTcb {
+  std::array<uint8_t, 16> sgx_components{};  // SGX TCB COMP01..16 SVN
+  uint16_t pce_svn = 0;
+  std::array<uint8_t, 16> cpu_svn{};
+  Bytes fmspc;   // 6 bytes
+  Bytes pce_id;  // 2 bytes
+};
+Result<TdxPckTcb> tdx_pck_tcb(const TdxQuote& quote);
+
+// Intel's TDX TCB evaluation over an already trusted TCB Info ("tcbInfo" object,
+// id "TDX", version >= 3): TDX module identity (MRSIGNERSEAM, SEAM attributes
+// under the mask), then the first TCB level whose SGX components and PCESVN the
+// PCK TCB reaches and whose TDX components TEE_TCB_SVN reaches (from byte 2
+// when TEE_TCB_SVN[1] > 0), converged with the TDX module's TCB level and the QE
+// Identity status when given. No signature or time check here: check_tdx_quote
+// does those first. Errors: reason tdx-collateral-invalid.
+struct TdxTcbEvaluation {
+  TdxTcbStatus status = TdxTcbStatus::revoked;  // converged
+  TdxTcbStatus platform_status = TdxTcbStatus::revoked;  // the matched TCB level's
+  std::optional<TdxTcbStatus> module_status;    // TDX module identity TCB level (TEE_TCB_SVN[1] > 0)
+  std::string module_identity;                  // "TDX_01" …, empty for TEE_TCB_SVN[1] == 0
+  std::string tcb_date;
+  std::vector<std::string> advisory_ids;
+};
+Result<TdxTcbEvaluation> evaluate_tdx_tcb(const nlohmann::json& tcb_info, const TdQuoteBody& body,
+                                          const TdxPckTcb& pck, std::optional<TdxTcbStatus> qe_status);
+
+// QE Identity ("enclaveIdentity" object, id "TD_QE"): MISCSELECT and ATTRIBUTES
+// under their masks, MRSIGNER, ISVPRODID, then the first TCB level with
+// isvsvn <= the QE's ISVSVN: UpToDate, OutOfDate or Revoked. Same trust caveat.
+Result<TdxTcbStatus> evaluate_qe_identity(const nlohmann::json& enclave_identity, const SgxReportBody& qe);
 
 struct TdxVerifyOptions {
   std::optional<int64_t> at;                  // verification time (seconds); default now
   const TdxCollateral* collateral = nullptr;  // null: no TCB status
   std::optional<Bytes> expected_report_data;  // 1..64 bytes
+  // Collateral without its issuer chain (e.g. a PCS answer saved without the
+  // TCB-Info-Issuer-Chain header) cannot be authenticated. Off: fail closed.
+  // On: evaluate it anyway and mark the result collateral_verified() == false.
+  bool allow_unverified_collateral = false;
 };
 
 namespace detail {
@@ -67,6 +110,9 @@ class VerifiedTdxQuote {
   const std::vector<std::string>& advisory_ids() const { return advisory_ids_; }
   const std::string& fmspc() const { return fmspc_; }  // hex, from the PCK leaf
   bool debuggable() const { return quote_.body.debug(); }
+  // False when the TCB status came from collateral whose signature could not be
+  // checked (allow_unverified_collateral): then tcb_status() is advisory only.
+  bool collateral_verified() const { return collateral_verified_; }
 
  private:
   VerifiedTdxQuote() = default;
@@ -75,6 +121,7 @@ class VerifiedTdxQuote {
   std::optional<TdxTcbStatus> tcb_status_;
   std::vector<std::string> advisory_ids_;
   std::string fmspc_;
+  bool collateral_verified_ = false;
 };
 
 struct TdxQuoteCheck {
