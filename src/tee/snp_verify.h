@@ -7,6 +7,7 @@
 // Checks, in order (Check::name; reason when failed):
 //   parse            report well formed            snp-report-malformed
 //   product          product known (report/option/VCEK issuer)   snp-product-unknown
+//                    ... and every source that names one agrees   snp-product-mismatch
 //   signature.algo   SIGNATURE_ALGO == 1 (ECDSA P-384 SHA-384)    snp-signature-invalid
 //   signing_key      VCEK or VLEK, matching the certificate given snp-signing-key-mismatch
 //   chain.ark        ARK == the shipped anchor (or, if given, equal to it; self-signed)  snp-chain-invalid
@@ -25,6 +26,7 @@
 
 #include "common/hex.h"
 #include "common/result.h"
+#include "crypto/public_key.h"
 #include "tee/check.h"
 #include "tee/snp_report.h"
 
@@ -74,6 +76,14 @@ SnpReportCheck check_snp_report(ByteView report, const SnpCertChain& certs,
 // check_snp_report + "all passed"; the error is the first failed check.
 Result<VerifiedSnpReport> verify_snp_report(ByteView report, const SnpCertChain& certs,
                                             const SnpVerifyOptions& options);
+
+// The certificate chain alone (chain.ark, chain.ask, chain.vcek above): the
+// VCEK/VLEK signed by the ASK/ASVK signed by the shipped ARK of the product
+// (given, else named by the certificate's issuer), each valid at `at` (default
+// now). Returns the VCEK/VLEK public key (EC P-384). Reasons:
+// snp-chain-invalid, snp-product-unknown, snp-product-mismatch.
+Result<crypto::PublicKey> verify_snp_chain(const SnpCertChain& certs, std::optional<SnpProduct> product = {},
+                                           std::optional<int64_t> at = {});
 
 // Thread-safe verifier that remembers which VCEK/VLEK certificates (by DER
 // SHA-256) already chained to a shipped root at a given product, so a verification
