@@ -6,6 +6,7 @@
 #include <cctype>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 
 #include "common/rfc3339.h"
@@ -156,6 +157,7 @@ Result<std::string_view> raw_member(std::string_view text, std::string_view key)
       ++i;
     return true;
   };
+  std::optional<std::string_view> found;
   ws();
   if (i >= text.size() || text[i] != '{') return invalid("collateral is not a JSON object");
   ++i;
@@ -170,12 +172,17 @@ Result<std::string_view> raw_member(std::string_view text, std::string_view key)
     ws();
     const size_t v = i;
     if (!skip_value()) break;
-    if (k == key) return text.substr(v, i - v);
+    if (k == key) {
+      // A second copy could differ from the signed one: refuse both.
+      if (found) return invalid("collateral has the member \"" + std::string(key) + "\" twice");
+      found = text.substr(v, i - v);
+    }
     ws();
     if (i < text.size() && text[i] == ',') { ++i; continue; }
+    if (i < text.size() && text[i] == '}' && found) return *found;
     break;
   }
-  return invalid("collateral has no top-level \"" + std::string(key) + "\" member");
+  return invalid("collateral has no well-formed top-level \"" + std::string(key) + "\" member");
 }
 
 Result<Bytes> read_file(const std::filesystem::path& p) {
@@ -442,13 +449,16 @@ void check_tdx_collateral(const TdxCollateral& c, const TdxQuote& quote, const T
                           bool allow_unverified, std::vector<Check>& checks,
                           std::optional<TdxTcbEvaluation>& evaluation, bool& verified) {
   verified = true;
+  // Everything below reads the exact text the signature covers.
   const json tcb_doc = json::parse(c.tcb_info_json, nullptr, false);
+  auto tcb_raw = raw_member(c.tcb_info_json, "tcbInfo");
+  const json tcb_value = tcb_raw ? json::parse(*tcb_raw, nullptr, false) : json();
   const json* tcb_info = nullptr;
-  if (!tcb_doc.is_discarded()) {
-    if (auto m = member(tcb_doc, "tcbInfo", json::value_t::object, "TCB Info"); m) tcb_info = *m;
-  }
+  if (!tcb_doc.is_discarded() && tcb_value.is_object()) tcb_info = &tcb_value;
   if (!tcb_info) {
-    add(checks, "collateral.tcb_info", false, "TCB Info is not JSON with a \"tcbInfo\" object", kInvalid);
+    add(checks, "collateral.tcb_info", false,
+        "TCB Info is not JSON with one \"tcbInfo\" object" + (tcb_raw ? std::string() : ": " + tcb_raw.error().message),
+        kInvalid);
     return;
   }
   // Authenticity first: without it nothing below may be trusted.
@@ -489,9 +499,10 @@ void check_tdx_collateral(const TdxCollateral& c, const TdxQuote& quote, const T
   std::optional<TdxTcbStatus> qe_status;
   if (!c.qe_identity_json.empty()) {
     const json qe_doc = json::parse(c.qe_identity_json, nullptr, false);
+    auto qe_raw = raw_member(c.qe_identity_json, "enclaveIdentity");
+    const json qe_value = qe_raw ? json::parse(*qe_raw, nullptr, false) : json();
     const json* ident = nullptr;
-    if (!qe_doc.is_discarded())
-      if (auto m = member(qe_doc, "enclaveIdentity", json::value_t::object, "QE Identity"); m) ident = *m;
+    if (!qe_doc.is_discarded() && qe_value.is_object()) ident = &qe_value;
     if (!ident) {
       add(checks, "collateral.qe_identity", false, "QE Identity is not JSON with an \"enclaveIdentity\" object",
           kInvalid);

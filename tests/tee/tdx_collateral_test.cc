@@ -315,6 +315,25 @@ TEST_F(TdxCollateralTest, TcbInfoSignedByAnotherKeyRefused) {
   EXPECT_FALSE(r.tcb_status.has_value());
 }
 
+// Two "tcbInfo" members: the signature could cover one while another is
+// evaluated; refused before anything is evaluated.
+TEST_F(TdxCollateralTest, DuplicateTcbInfoMemberRefused) {
+  std::string twice = tcb_text_;
+  ASSERT_EQ(twice.front(), '{');
+  twice.insert(1, "\"tcbInfo\":{\"id\":\"TDX\",\"version\":3},");
+  TdxVerifyOptions o;
+  o.at = k2026_02_03;
+  o.allow_unverified_collateral = true;
+  const TdxCollateral c = collateral(twice);
+  o.collateral = &c;
+  auto r = check_tdx_quote(raw_, o);
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.tcb_status.has_value());
+  const Check& last = r.checks.back();
+  EXPECT_EQ(last.name, "collateral.tcb_info");
+  EXPECT_NE(last.detail.find("twice"), std::string::npos) << last.detail;
+}
+
 TEST_F(TdxCollateralTest, LoadRequiresTcbInfo) {
   auto c = load_tdx_collateral(dir_);
   ASSERT_FALSE(c.ok());
