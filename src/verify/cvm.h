@@ -36,6 +36,9 @@ std::optional<CvmEvidenceType> cvm_evidence_type_from_name(std::string_view s);
 // Decoded, NOT verified.
 struct CvmEvidence {
   CvmEvidenceType type = CvmEvidenceType::az_snp_vtpm;
+  // Encoding version: 0 (byte arrays), 1, or 2 (SNP: the HCL user-data carries
+  // the nonce, and verify_cvm_evidence checks it).
+  uint32_t version = 0;
   Bytes hcl_report;
   Bytes quote_attest;     // TPMS_ATTEST of the vTPM quote
   Bytes quote_signature;  // the quote's signature: a TPMT_SIGNATURE, or the bare
@@ -50,7 +53,9 @@ struct CvmEvidence {
 //   v0: {"quote": {"message": [bytes], "signature": [bytes], "pcrs": [[bytes]…]},
 //        "report": [bytes], "vcek": PEM}                  (SNP; TDX has "td_quote")
 //   v1/v2: {"version": 1|2, "tpm_quote": {"message": hex, "signature": hex,
-//        "pcrs": [hex…]}, "hcl_report": base64url, "vcek": base64 DER | "td_quote": base64url}
+//        "pcrs": [hex…]}, "hcl_report": base64url, "vcek": base64url DER | "td_quote": base64url}
+//   (TDX v0 names its members "tpm_quote" / "hcl_report" / "td_quote" as v1 does;
+//   base64url may carry '=' padding, as serde_with's UrlSafe writes it)
 // Strict: unknown members, wrong types and bad encodings are refused naming the
 // path; reason "evidence-malformed".
 Result<CvmEvidence> decode_cvm_evidence(const nlohmann::json& j, CvmEvidenceType type);
@@ -61,11 +66,34 @@ struct CvmPolicy {
   tee::SnpVerifier* snp_verifier = nullptr;        // optional cache; null = uncached
   // TCB statuses accepted as compliant for TDX (without collateral: never compliant).
   std::vector<tee::TdxTcbStatus> tdx_compliant_tcb{tee::TdxTcbStatus::up_to_date};
+  // When set: the HCL runtime data's "user-data" must equal these bytes
+  // zero-padded to 64 (reason "hcl-user-data-mismatch"). Version 2 SNP evidence
+  // is always checked against the nonce.
+  std::optional<Bytes> expected_user_data;
 };
 
 namespace detail {
 struct CvmVerifiedBuilder;
-}
+
+// The compliance rule and the TEE claims, apart from verification so the rule
+// can be tested on report contents no genuine signature exists for (a debug
+// guest). verify_cvm_evidence calls them only with verified inputs.
+struct CvmCompliance {
+  bool compliant = false;
+  std::string detail;  // why not (empty when compliant)
+};
+inline constexpr const char* kCompliant = "azure-compliant-cvm";
+inline constexpr const char* kNotCompliant = "not-compliant";
+// Not debuggable and VMPL 0.
+CvmCompliance snp_compliance(const tee::SnpReport& r);
+// Not debuggable, and a TCB status (collateral) listed in tdx_compliant_tcb.
+CvmCompliance tdx_compliance(const tee::TdQuoteBody& body, std::optional<tee::TdxTcbStatus> tcb_status,
+                             const CvmPolicy& policy);
+nlohmann::json snp_tee_claims(const tee::SnpReport& r, const tee::HclReport& hcl, const CvmCompliance& c);
+nlohmann::json tdx_tee_claims(const tee::TdQuoteBody& body, std::optional<tee::TdxTcbStatus> tcb_status,
+                              const std::vector<std::string>& advisory_ids, const std::string& fmspc,
+                              const tee::HclReport& hcl, const CvmCompliance& c);
+}  // namespace detail
 
 class VerifiedCvmAttestation {
  public:
