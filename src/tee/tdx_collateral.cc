@@ -4,6 +4,7 @@
 // matching rules: docs/tee-tdx.md.
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <optional>
