@@ -39,6 +39,42 @@ std::string b64(std::string_view s) {
 
 json load_json(const fs::path& p) { return json::parse(read_text(p)); }
 
+// Trustee's v1 evidence writes base64url with '=' padding.
+Result<Bytes> b64_padded(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), '='), s.end());
+  return token::base64url_decode(s);
+}
+
+// Trustee's Azure TDX HCL report is 2,437 bytes (2,600 with padding), but
+// swtpm's NV indices hold at most 2,048 (TPM2_PT_NV_INDEX_MAX; Azure's vTPM
+// allows more). This is the same report with its runtime data cut to HCLAkPub
+// and vm-configuration and the three size fields adjusted: header, TDREPORT and
+// request data are the vector's bytes. (Its binding to REPORT_DATA no longer
+// holds; reading the index and the AK check do not depend on it.)
+Bytes swtpm_sized_hcl_report(const Bytes& full) {
+  constexpr size_t kRequestData = 0x4C0, kRuntime = 0x4D4;
+  auto le32 = [&](size_t at) {
+    return static_cast<uint32_t>(full[at]) | static_cast<uint32_t>(full[at + 1]) << 8 |
+           static_cast<uint32_t>(full[at + 2]) << 16 | static_cast<uint32_t>(full[at + 3]) << 24;
+  };
+  const uint32_t var = le32(kRuntime - 4);
+  const nlohmann::json rt = nlohmann::json::parse(full.begin() + kRuntime, full.begin() + kRuntime + var);
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& k : rt.at("keys"))
+    if (k.value("kid", "") == "HCLAkPub") keys.push_back(k);
+  const std::string text = nlohmann::json{{"keys", keys}, {"vm-configuration", rt.at("vm-configuration")}}.dump();
+  Bytes out(full.begin(), full.begin() + kRuntime);
+  auto put32 = [&](size_t at, size_t v) {
+    for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  put32(8, kRuntime + text.size());          // header.report_size
+  put32(kRequestData, 20 + text.size());     // request data.data_size
+  put32(kRuntime - 4, text.size());          // request data.variable_data_size
+  out.resize(kRuntime + text.size());
+  std::copy(text.begin(), text.end(), out.begin() + static_cast<std::ptrdiff_t>(kRuntime));
+  return out;
+}
+
 class CvmE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -253,7 +289,7 @@ TEST_F(CvmE2E, WrongNonceMutatedHclReportAndATdxOnlyPolicyAreRefusedWithTheirRea
 
   // One character of the HCL runtime data changed (inside HCLAkPub's modulus:
   // still valid JSON and base64url), so its hash is not the report's REPORT_DATA.
-  auto hcl = token::base64url_decode(evidence["hcl_report"].get<std::string>());
+  auto hcl = b64_padded(evidence["hcl_report"].get<std::string>());
   ASSERT_TRUE(hcl.ok());
   const std::string text(hcl->begin(), hcl->end());
   const size_t ak = text.find("\"HCLAkPub\"");
@@ -328,7 +364,7 @@ TEST_F(CvmE2E, RecordedTdxEvidenceVerifiesButIsNotCompliantWithoutCollateral) {
 // Without the index the same VM attests as before, with no x-ms-isolation-tee.
 TEST_F(CvmE2E, AgentSendsTheHclReportFromNvAndTlaunchdRefusesAForeignAk) {
   TL_REQUIRE_VECTOR(hcl, std::string(kTdxDir) + "hcl-report.bin");
-  const Bytes report = read_file(hcl);
+  const Bytes report = swtpm_sized_hcl_report(read_file(hcl));
   auto tpm = start_vm_tpm(*ca_, root_->path() / "agent-vm", boot_log_path());
   ASSERT_TRUE(tpm.ok()) << tpm.error().message;
   const std::string tcti = (*tpm)->tcti();
