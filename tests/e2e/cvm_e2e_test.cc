@@ -375,7 +375,7 @@ TEST_F(CvmE2E, AgentSendsTheHclReportFromNvAndTlaunchdRefusesAForeignAk) {
   o.tcti = tcti;
   o.vm_id = "cvm-agent-vm";
   o.eventlog = boot_log_path();
-  o.os_release = root_->path() / "no-os-release";
+  o.os_release = root_->file("os-release", Bytes{'N', 'A', 'M', 'E', '=', 'D', 'e', 'b', 'i', 'a', 'n', '\n'});
   o.state_dir = root_->path() / "agent-state";
   o.kernel_modules.kernel_log = root_->path() / "no-kmsg";
   o.kernel_modules.taint = root_->path() / "no-taint";
