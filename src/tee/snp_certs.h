@@ -24,10 +24,12 @@ namespace tl::tee {
 // skipped; an entry outside the table or overlapping its header is an error.
 Result<SnpCertChain> parse_snp_cert_table(ByteView table);
 
-// Offline store layout (docs/tee.md):
+// Offline store layout (docs/tee-snp.md; each file .pem or .der):
 //   DIR/<product>/ark.pem, DIR/<product>/ask.pem, DIR/<product>/asvk.pem
-//   DIR/<product>/vcek/<chip_id hex>-<tcb raw as 16 hex digits>.der  (or .pem)
-// <product> is lower case ("milan"). Missing files are errors naming the path.
+//   DIR/<product>/vcek/<chip_id hex>-<REPORTED_TCB raw as 16 hex digits>.der  (or .pem)
+//   DIR/<product>/vlek.der  (or .pem; for a VLEK-signed report, with asvk)
+// <product> is lower case ("milan"). Missing files are errors naming the path
+// (reason "snp-certs-missing").
 Result<SnpCertChain> load_snp_certs(const std::filesystem::path& dir, const SnpReport& report);
 
 struct KdsOptions {
@@ -42,7 +44,9 @@ struct KdsOptions {
 // are cached (memory and cache_dir). On HTTP 429 or 503 the client waits
 // Retry-After (or doubles its back-off, up to max_backoff) and, until then,
 // answers from the cache or fails with reason "kds-rate-limited" without
-// contacting KDS. Thread-safe.
+// contacting KDS. Other failures: "kds-unavailable" (transport, non-200, a
+// VLEK report) and "kds-response-invalid" (not the expected certificates).
+// Thread-safe; one request at a time.
 class KdsClient {
  public:
   explicit KdsClient(KdsOptions options);
