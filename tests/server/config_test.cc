@@ -175,5 +175,34 @@ TEST(Config, KeyVaultMistakesAreRefused) {
   EXPECT_FALSE(config_from_args({"--key-retention-days", "365"}).ok());
 }
 
+TEST(Config, CvmSectionAndFlag) {
+  Config d;
+  EXPECT_FALSE(d.tdx_collateral_dir.has_value());
+  EXPECT_EQ(d.tdx_compliant_tcb, std::vector<std::string>{"UpToDate"});
+  auto c = parse_config_json(
+      R"({"cvm": {"tdxCollateralDir": "/etc/tlaunchd/tdx", "tdxCompliantTcbStatuses": ["UpToDate", "SWHardeningNeeded"]}})");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->tdx_collateral_dir, "/etc/tlaunchd/tdx");
+  EXPECT_EQ(c->tdx_compliant_tcb, (std::vector<std::string>{"UpToDate", "SWHardeningNeeded"}));
+  EXPECT_TRUE(validate(*c).ok());
+  auto f = config_from_args({"--tdx-collateral", "/srv/pcs"}, *c);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->tdx_collateral_dir, "/srv/pcs");
+
+  auto unknown = parse_config_json(R"({"cvm": {"verificationTime": 5}})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("verificationTime"), std::string::npos) << unknown.error().message;
+  auto wrong = parse_config_json(R"({"cvm": {"tdxCompliantTcbStatuses": "UpToDate"}})");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("cvm.tdxCompliantTcbStatuses"), std::string::npos) << wrong.error().message;
+  for (const char* status : {"Revoked", "uptodate"}) {
+    auto r = parse_config_json(std::string(R"({"cvm": {"tdxCompliantTcbStatuses": [")") + status + "\"]}}");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    auto st = validate(*r);
+    ASSERT_FALSE(st.ok()) << status;
+    EXPECT_NE(st.error().message.find(status), std::string::npos) << st.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace tl::server
