@@ -186,7 +186,8 @@ json Service::openid_configuration() {
               {"response_types_supported", {"token", "none"}},
               {"id_token_signing_alg_values_supported", issuer_->algorithms()},
               {"claims_supported", {"iss", "iat", "nbf", "exp", "jti", "nonce", "x-ms-ver", "x-ms-attestation-type",
-                                    "secureboot", "x-ms-azurevm-vmid", "x-ms-runtime"}}};
+                                    "secureboot", "x-ms-azurevm-vmid", "x-ms-runtime", "x-ms-compliance-status",
+                                    "x-ms-isolation-tee"}}};
 }
 
 void Service::maybe_prune(int64_t now) {
