@@ -358,6 +358,38 @@ TEST_F(CvmE2E, RecordedTdxEvidenceVerifiesButIsNotCompliantWithoutCollateral) {
   EXPECT_NE(why.find("x-ms-compliance-status"), std::string::npos) << why;
 }
 
+TEST_F(CvmE2E, MalformedCvmRequestsAreRefusedNamingTheMember) {
+  TL_REQUIRE_VECTOR(ev, std::string(kSnpDir) + "evidence-v1.json");
+  const json evidence = load_json(ev);
+  struct Case {
+    const char* path;
+    json body;
+    const char* reason;
+    const char* detail;
+  };
+  const std::vector<Case> cases = {
+      {"/attest/sevsnpvm", {{"evidence", evidence}}, "request-malformed", "nonce"},
+      {"/attest/sevsnpvm", {{"nonce", b64("challenge")}}, "request-malformed", "evidence"},
+      {"/attest/sevsnpvm", {{"evidence", evidence}, {"nonce", "not base64url!"}}, "request-malformed", "nonce"},
+      {"/attest/sevsnpvm", {{"evidence", evidence}, {"nonce", b64(std::string(65, 'x'))}}, "request-malformed", "nonce"},
+      {"/attest/sevsnpvm", {{"evidence", evidence}, {"nonce", 7}}, "request-malformed", "nonce"},
+      {"/attest/sevsnpvm", {{"evidence", evidence}, {"nonce", b64("challenge")}, {"extra", 1}}, "request-malformed",
+       "extra"},
+      {"/attest/sevsnpvm", {{"evidence", "x"}, {"nonce", b64("challenge")}}, "evidence-malformed", "evidence"},
+      {"/attest/sevsnpvm", {{"evidence", evidence}, {"nonce", b64("challenge")}, {"evidenceType", 1}},
+       "request-malformed", "evidenceType"},
+      {"/appraise", {{"evidenceType", "az-sgx"}, {"evidence", evidence}, {"nonce", b64("challenge")}},
+       "request-malformed", "evidenceType"},
+      {"/attest/tdxvm", {{"evidence", evidence}, {"nonce", b64("challenge")}}, "evidence-malformed", "evidence"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.body.dump().substr(0, 200));
+    const json p = post(c.path, c.body, 400);
+    EXPECT_EQ(p.value("reason", ""), c.reason);
+    EXPECT_NE(p.value("detail", "").find(c.detail), std::string::npos) << p.dump();
+  }
+}
+
 // The agent on a (simulated) CVM: the HCL report in NV 0x01400001 of an swtpm
 // vTPM is read by the agent and sent as evidence "tee"; tlaunchd refuses it
 // because the report's HCLAkPub is Azure's vTPM AK, not this TPM's enrolled AK.
