@@ -164,6 +164,15 @@ Result<Caller> KeyService::authenticate(const http::Request& req) {
     const auto& claims = t->claims();
     if (!authorities_->is_own_issuer(claims.value("iss", "")))
       return Error{"only attestation tokens issued by this tlaunchd identify a VM", "unauthorized"};
+    // Only tokens from /attest (an enrolled vTPM: type "azurevm") name a VM.
+    // The confidential-VM endpoints issue "sevsnpvm" / "tdxvm" tokens for
+    // evidence anyone may submit (a recorded report replays), so those are
+    // release targets only, never identities.
+    auto type = claims.find("x-ms-attestation-type");
+    if (type == claims.end() || !type->is_string() || type->get<std::string>() != "azurevm")
+      return Error{"only attestation tokens from /attest (x-ms-attestation-type 'azurevm') identify a VM; "
+                   "confidential-VM tokens are release targets, not credentials",
+                   "unauthorized"};
     auto vmid = claims.find("x-ms-azurevm-vmid");
     if (vmid == claims.end() || !vmid->is_string() || vmid->get<std::string>().empty())
       return Error{"the bearer attestation token has no x-ms-azurevm-vmid", "unauthorized"};
