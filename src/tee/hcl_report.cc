@@ -22,6 +22,7 @@ constexpr size_t kSnpReportDataOffset = 0x50;
 constexpr size_t kTdReportDataOffset = 0x80;
 constexpr size_t kReportDataSize = 64;
 constexpr size_t kUserDataSize = 64;
+constexpr int kMaxRuntimeDepth = 16;
 
 Error malformed(std::string message) { return Error{std::move(message), kMalformed}; }
 
@@ -120,13 +121,22 @@ Result<HclRuntimeKey> parse_key(const json& k, size_t index) {
 // are kept (Azure adds some over time) and shown in x-ms-runtime.
 Status parse_runtime(HclReport& r) {
   const size_t base = kHclRuntimeDataOffset;
+  // Azure's document is 4 levels deep; a deeper one is refused before anything
+  // (copying, dumping into a token) recurses over it.
+  bool too_deep = false;
+  const json::parser_callback_t depth_limit = [&too_deep](int depth, json::parse_event_t, json&) {
+    if (depth >= kMaxRuntimeDepth) too_deep = true;  // depth counts from 0
+    return !too_deep;
+  };
   try {
-    r.runtime_json = json::parse(r.runtime_data.begin(), r.runtime_data.end());
+    r.runtime_json = json::parse(r.runtime_data.begin(), r.runtime_data.end(), depth_limit);
   } catch (const json::parse_error& e) {
     // e.byte is 1-based within the runtime data.
     const size_t pos = e.byte > 0 ? e.byte - 1 : 0;
     return at(base + pos, "runtime data", std::string("not JSON (byte ") + std::to_string(pos) + " of the runtime data)");
   }
+  if (too_deep)
+    return at(base, "runtime data", "JSON nested deeper than " + std::to_string(kMaxRuntimeDepth) + " levels");
   if (!r.runtime_json.is_object()) return at(base, "runtime data", "JSON is not an object");
   const auto keys = r.runtime_json.find("keys");
   if (keys == r.runtime_json.end()) return at(base, "runtime data", "member \"keys\" missing");

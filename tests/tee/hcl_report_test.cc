@@ -274,6 +274,16 @@ TEST_F(HclTdx, RuntimeJsonMustBeWellFormed) {
       "appears twice");
   expect_malformed(with_runtime(bytes, "{\"keys\": [], \"vm-configuration\": []}"), "vm-configuration");
   expect_malformed(with_runtime(bytes, "{\"keys\": [], \"user-data\": 5}"), "user-data");
+  // Nesting: Azure's document is 4 deep; 16 is allowed, 17 and 20000 are not.
+  auto nested = [](int depth) {
+    std::string s = "{\"keys\": [], \"x\": ";
+    for (int i = 1; i < depth; ++i) s += "[";
+    for (int i = 1; i < depth; ++i) s += "]";
+    return s + "}";
+  };
+  EXPECT_TRUE(parse_hcl_report(with_runtime(bytes, nested(16))).ok());
+  expect_malformed(with_runtime(bytes, nested(17)), "nested deeper than 16");
+  expect_malformed(with_runtime(bytes, nested(20000)), "nested deeper than 16");
 }
 
 TEST_F(HclTdx, ReportWithoutAnAkParsesButHasNone) {
