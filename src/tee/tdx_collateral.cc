@@ -212,6 +212,11 @@ Result<TdxCollateral> load_tdx_collateral(const std::filesystem::path& dir) {
     }
     return {};
   };
+  // The QE Identity is required with collateral: without it a TCB status
+  // would be reported without judging the Quoting Enclave's own TCB.
+  if (!std::filesystem::is_regular_file(dir / "qe_identity.json", ec))
+    return invalid(dir.string() + " has no qe_identity.json (the TD_QE identity from Intel's PCS is required "
+                   "with the TCB Info)");
   Bytes qe;
   for (auto s : {optional({"tcb_info_issuer_chain.pem"}, c.tcb_info_issuer_chain),
                  optional({"qe_identity.json"}, qe),
@@ -417,6 +422,8 @@ Status verify_signed(std::string_view text, const json& doc, std::string_view ke
                      ByteView root_ca_crl, int64_t at) {
   auto certs = split_pem_chain(issuer_chain, 2, "issuer chain");
   if (!certs) return with_reason(kInvalid, certs.take_error());
+  if (auto leaf = check_tcb_signing_leaf(certs->front()); !leaf)
+    return invalid("issuer chain: " + leaf.error().message);
   auto pub = verify_intel_chain(*certs, at, root_ca_crl, {});
   if (!pub) return invalid("issuer chain to the Intel SGX Root CA: " + pub.error().message);
   auto raw = raw_member(text, key);
@@ -439,7 +446,13 @@ Status check_window(const json& obj, const std::string& w, int64_t at) {
   auto i = parse_rfc3339(*issue);
   auto n = parse_rfc3339(*next);
   if (!i || !n) return invalid(w + " issueDate / nextUpdate are not RFC 3339 UTC times");
-  if (at < *i || at >= *n)
+  // Past nextUpdate is its own reason: the files need refreshing (Intel
+  // publishes new collateral before then), the quote itself may be fine.
+  if (at >= *n)
+    return Error{w + " expired: its nextUpdate " + *next + " is not after the verification time " +
+                     format_rfc3339(at) + "; refresh the collateral files",
+                 "tdx-collateral-expired"};
+  if (at < *i)
     return invalid(w + " is valid from " + *issue + " until " + *next + ", not at " + format_rfc3339(at));
   return {};
 }
@@ -483,7 +496,7 @@ void check_tdx_collateral(const TdxCollateral& c, const TdxQuote& quote, const T
   {
     auto s = check_window(*tcb_info, "tcbInfo", at);
     add(checks, "collateral.tcb_info.validity", s.ok(), s.ok() ? "TCB Info current at the verification time"
-                                                               : s.error().message, kInvalid);
+                                                               : s.error().message, s.ok() ? "" : s.error().reason);
   }
   {
     auto fmspc = get_hex(*tcb_info, "fmspc", 6, "tcbInfo");
@@ -498,7 +511,14 @@ void check_tdx_collateral(const TdxCollateral& c, const TdxQuote& quote, const T
   }
 
   std::optional<TdxTcbStatus> qe_status;
-  if (!c.qe_identity_json.empty()) {
+  if (c.qe_identity_json.empty()) {
+    // load_tdx_collateral requires the file; a caller-built TdxCollateral
+    // without it fails closed rather than skip the QE's TCB.
+    add(checks, "collateral.qe_identity", false,
+        "no QE Identity given: the QE's TCB cannot be evaluated, so no TCB status is reported", kInvalid);
+    return;
+  }
+  {
     const json qe_doc = json::parse(c.qe_identity_json, nullptr, false);
     auto qe_raw = raw_member(c.qe_identity_json, "enclaveIdentity");
     const json qe_value = qe_raw ? json::parse(*qe_raw, nullptr, false) : json();
@@ -528,7 +548,8 @@ void check_tdx_collateral(const TdxCollateral& c, const TdxQuote& quote, const T
     }
     auto win = check_window(*ident, "enclaveIdentity", at);
     add(checks, "collateral.qe_identity.validity", win.ok(),
-        win.ok() ? "QE Identity current at the verification time" : win.error().message, kInvalid);
+        win.ok() ? "QE Identity current at the verification time" : win.error().message,
+        win.ok() ? "" : win.error().reason);
     auto st = evaluate_qe_identity(*ident, quote.qe_report);
     add(checks, "collateral.qe_identity", st.ok(),
         st.ok() ? "QE matches the QE Identity; QE TCB " + std::string(tcb_status_name(*st)) : st.error().message,

@@ -233,4 +233,22 @@ Result<TdxPckTcb> pck_tcb_from_certificate(ByteView der) {
   return tcb;
 }
 
+Status check_tcb_signing_leaf(ByteView der) {
+  auto cert = parse_der(der);
+  if (!cert) return Error{"signing certificate does not parse: " + ossl_error()};
+  const X509_NAME* subject = X509_get_subject_name(cert.get());
+  // Exactly one CN, equal to Intel's: a second CN could make the name ambiguous.
+  const int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (idx < 0) return Error{"signing certificate has no subject CN, expected \"" + std::string(kTcbSigningCn) + "\""};
+  if (X509_NAME_get_index_by_NID(subject, NID_commonName, idx) >= 0)
+    return Error{"signing certificate has more than one subject CN"};
+  const ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
+  const std::string_view got(reinterpret_cast<const char*>(ASN1_STRING_get0_data(cn)),
+                             static_cast<size_t>(ASN1_STRING_length(cn)));
+  if (got != kTcbSigningCn)
+    return Error{"signing certificate subject CN is \"" + std::string(got) + "\", expected \"" +
+                 std::string(kTcbSigningCn) + "\" (Intel's TCB signing certificate)"};
+  return {};
+}
+
 }  // namespace tl::tee::detail

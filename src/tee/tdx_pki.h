@@ -7,6 +7,7 @@
 #include <optional>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/hex.h"
@@ -29,6 +30,13 @@ Result<crypto::PublicKey> verify_intel_chain(const std::vector<Bytes>& certs, in
 
 // The TCB of a PCK certificate, from its SGX extensions (no trust by itself).
 Result<TdxPckTcb> pck_tcb_from_certificate(ByteView der);
+
+// TCB Info and QE Identity are signed by Intel's TCB signing certificate
+// (subject CN "Intel SGX TCB Signing"); chaining to the root alone would let
+// any Intel-issued leaf (e.g. a PCK certificate) sign collateral. This checks
+// only the leaf's name; verify_intel_chain checks its path to the root.
+Status check_tcb_signing_leaf(ByteView der);
+inline constexpr std::string_view kTcbSigningCn = "Intel SGX TCB Signing";
 
 }  // namespace tl::tee::detail
 

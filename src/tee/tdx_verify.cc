@@ -76,6 +76,14 @@ TdxQuoteCheck check_tdx_quote(ByteView quote_bytes, const TdxVerifyOptions& opti
           " body, " + std::to_string(q.size) + " bytes, " + std::to_string(q.trailing_bytes) + " trailing",
       "");
 
+  {
+    const bool ok = to_hex(q.header.qe_vendor_id) == kIntelQeVendorId;
+    add(checks, "header.qe_vendor_id", ok,
+        ok ? "QE vendor ID is Intel's"
+           : "QE vendor ID " + to_hex(q.header.qe_vendor_id) + " is not Intel's " + std::string(kIntelQeVendorId),
+        "tdx-qe-vendor-mismatch");
+  }
+
   // PCK chain: the certification data must be a PEM chain (type 5) ending at
   // the shipped Intel SGX Root CA.
   std::optional<crypto::PublicKey> pck_key;
@@ -106,6 +114,23 @@ TdxQuoteCheck check_tdx_quote(ByteView quote_bytes, const TdxVerifyOptions& opti
     }
   }
 
+  // A PCK certificate states the platform's FMSPC and TCB; a leaf without
+  // them is not one, collateral or not.
+  std::optional<TdxPckTcb> pck_tcb;
+  std::string fmspc;
+  if (!chain.empty()) {
+    auto t = detail::pck_tcb_from_certificate(chain.front());
+    if (t) {
+      pck_tcb = t.value();
+      fmspc = to_hex(pck_tcb->fmspc);
+    }
+    add(checks, "pck_leaf.sgx_extensions", t.ok(),
+        t ? "FMSPC " + fmspc + ", PCE ID " + to_hex(pck_tcb->pce_id) + ", PCESVN " +
+                std::to_string(pck_tcb->pce_svn)
+          : "PCK leaf: " + t.error().message,
+        "tdx-pck-leaf-invalid");
+  }
+
   if (pck_key) {
     auto s = pck_key->verify_ecdsa(crypto::HashAlg::sha256, q.qe_report_raw,
                                    ByteView(q.qe_report_signature).first(32),
@@ -115,6 +140,30 @@ TdxQuoteCheck check_tdx_quote(ByteView quote_bytes, const TdxVerifyOptions& opti
         "tdx-qe-report-invalid");
   } else {
     add(checks, "qe_report.signature", false, "not checked: no trusted PCK key", "tdx-qe-report-invalid");
+  }
+
+  {
+    // Intel's TD QE identity, shipped: without it any enclave the PCE
+    // certified on the platform could sign quotes.
+    const SgxReportBody& qe = q.qe_report;
+    std::string why;
+    const Bytes attr = *from_hex(kIntelTdQeAttributes);
+    const Bytes mask = *from_hex(kIntelTdQeAttributesMask);
+    bool attr_ok = true;
+    for (size_t i = 0; i < 16; ++i) attr_ok = attr_ok && (qe.attributes[i] & mask[i]) == attr[i];
+    if (to_hex(qe.mr_signer) != kIntelTdQeMrSigner)
+      why = "QE MRSIGNER " + to_hex(qe.mr_signer) + " is not Intel's TD QE signer " + std::string(kIntelTdQeMrSigner);
+    else if (qe.isv_prod_id != kIntelTdQeIsvProdId)
+      why = "QE ISVPRODID " + std::to_string(qe.isv_prod_id) + " is not the TD QE's " +
+            std::to_string(kIntelTdQeIsvProdId);
+    else if ((qe.misc_select & kIntelTdQeMiscSelectMask) != kIntelTdQeMiscSelect)
+      why = "QE MISCSELECT " + std::to_string(qe.misc_select) + " is not the TD QE's";
+    else if (!attr_ok)
+      why = "QE ATTRIBUTES " + to_hex(qe.attributes) + " under mask " + std::string(kIntelTdQeAttributesMask) +
+            " != " + std::string(kIntelTdQeAttributes) + " (e.g. a debug QE)";
+    add(checks, "qe_report.identity", why.empty(),
+        why.empty() ? "QE is Intel's TD Quoting Enclave (ISVSVN " + std::to_string(qe.isv_svn) + ")" : why,
+        "tdx-qe-identity-mismatch");
   }
 
   {
@@ -156,18 +205,8 @@ TdxQuoteCheck check_tdx_quote(ByteView quote_bytes, const TdxVerifyOptions& opti
         "tdx-report-data-mismatch");
   }
 
-  std::string fmspc;
   std::optional<TdxTcbEvaluation> evaluation;
   bool collateral_verified = false;
-  std::optional<TdxPckTcb> pck_tcb;
-  if (!chain.empty()) {
-    if (auto t = detail::pck_tcb_from_certificate(chain.front()); t) {
-      pck_tcb = t.value();
-      fmspc = to_hex(pck_tcb->fmspc);
-    } else if (options.collateral) {
-      add(checks, "collateral.pck_tcb", false, "PCK leaf: " + t.error().message, "tdx-collateral-invalid");
-    }
-  }
   if (options.collateral && pck_tcb) {
     detail::check_tdx_collateral(*options.collateral, q, *pck_tcb, at, options.allow_unverified_collateral, checks,
                                  evaluation, collateral_verified);

@@ -1,9 +1,15 @@
 // Verification of a TDX quote (v4/v5, ECDSA-256 attestation key, certification
 // data type 6 wrapping a PCK chain):
 //   parse          quote well formed                                    tdx-quote-malformed
+//   header.qe_vendor_id  the header names Intel's QE (kIntelQeVendorId) tdx-qe-vendor-mismatch
 //   pck_chain      PCK leaf -> intermediate -> Intel SGX Root CA (shipped,
 //                  tdx_anchors.h), valid at `at`; CRLs applied when given  tdx-pck-chain-invalid
+//   pck_leaf.sgx_extensions  the PCK leaf carries the SGX extensions
+//                  (1.2.840.113741.1.13.1) with TCB, PCE ID and FMSPC     tdx-pck-leaf-invalid
 //   qe_report.signature  QE report signed by the PCK leaf (ECDSA P-256)   tdx-qe-report-invalid
+//   qe_report.identity   the QE is Intel's TD Quoting Enclave (MRSIGNER,
+//                        ISVPRODID, MISCSELECT / ATTRIBUTES under Intel's
+//                        masks), always, with or without collateral  tdx-qe-identity-mismatch
 //   qe_report.binding    QE report_data[0:32] == SHA-256(attestation key || QE auth data),
 //                        rest zero                                        tdx-qe-binding-mismatch
 //   signature      header+body signed by the attestation key              tdx-signature-invalid
@@ -12,6 +18,7 @@
 //                  TCB signing chain to the root, in their validity window at `at`,
 //                  FMSPC / PCE ID match the PCK leaf, QE report matches QE Identity,
 //                  TD body matches the TDX module identity            tdx-collateral-invalid
+//                  TCB Info / QE Identity past its nextUpdate          tdx-collateral-expired
 //                  Without an issuer chain the collateral's signature cannot be
 //                  checked: that fails closed (tdx-collateral-unverified) unless
 //                  allow_unverified_collateral, which marks the result unverified
@@ -34,9 +41,22 @@
 
 namespace tl::tee {
 
+// Intel's TD Quoting Enclave, as Intel's PCS publishes it (TD_QE identity of
+// /tdx/certification/v4/qe/identity) and as the quote header names its vendor.
+// The PCK signs reports of any enclave on the platform that may use the
+// provisioning key; only Intel's QE makes the attestation key Intel's, so this
+// identity is checked on every quote, collateral or not.
+inline constexpr std::string_view kIntelQeVendorId = "939a7233f79c4ca9940a0db3957f0607";
+inline constexpr std::string_view kIntelTdQeMrSigner =
+    "dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5";
+inline constexpr uint16_t kIntelTdQeIsvProdId = 2;
+inline constexpr uint32_t kIntelTdQeMiscSelect = 0, kIntelTdQeMiscSelectMask = 0xffffffff;
+inline constexpr std::string_view kIntelTdQeAttributes = "11000000000000000000000000000000";
+inline constexpr std::string_view kIntelTdQeAttributesMask = "fbffffffffffffff0000000000000000";
+
 // Collateral read from files (docs/tee-tdx.md names them): the PCS answers as
-// downloaded. Missing optional files simply skip their checks; a directory
-// without tcb_info.json is an error.
+// downloaded. tcb_info.json and qe_identity.json are required (an error names
+// the missing one); missing optional files (issuer chains, CRLs) skip their checks.
 struct TdxCollateral {
   std::string tcb_info_json;            // {"tcbInfo": {...}, "signature": "..."}
   Bytes tcb_info_issuer_chain;          // PEM (TCB-Info-Issuer-Chain header)

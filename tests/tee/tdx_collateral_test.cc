@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/rfc3339.h"
 #include "support/test_support.h"
 #include "tdx_test_util.h"
 #include "tee/tdx_verify.h"
@@ -44,8 +45,12 @@ class TdxCollateralTest : public ::testing::Test {
   void write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name, std::ios::binary) << text;
   }
+  // The QE Identity file is required: unless a test wrote its own, the
+  // constructed one with the QE's own ISVSVN UpToDate (unsigned, so it
+  // counts only under allow_unverified_collateral).
   TdxCollateral collateral(const std::string& tcb_text) {
     write("tcb_info.json", tcb_text);
+    if (!std::filesystem::exists(dir_ / "qe_identity.json")) write("qe_identity.json", qe_identity_file().dump());
     auto c = load_tdx_collateral(dir_);
     EXPECT_TRUE(c.ok());
     return c.ok() ? *c : TdxCollateral{};
@@ -74,6 +79,16 @@ class TdxCollateralTest : public ::testing::Test {
                 {"tcbLevels",
                  json::array({json{{"tcb", {{"isvsvn", qe.isv_svn + 1}}}, {"tcbStatus", "UpToDate"}},
                               json{{"tcb", {{"isvsvn", 1}}}, {"tcbStatus", "OutOfDate"}}})}};
+  }
+  json qe_identity_file() const {
+    json id = constructed_qe_identity();
+    id["tcbLevels"] = json::array({json{{"tcb", {{"isvsvn", quote_.qe_report.isv_svn}}}, {"tcbStatus", "UpToDate"}}});
+    return json{{"enclaveIdentity", id}, {"signature", std::string(128, '0')}};
+  }
+  const Check* find(const TdxQuoteCheck& r, const std::string& name) const {
+    for (const auto& c : r.checks)
+      if (c.name == name) return &c;
+    return nullptr;
   }
   Bytes raw_;
   std::string tcb_text_;
@@ -254,14 +269,99 @@ TEST_F(TdxCollateralTest, AllowUnverifiedReportsStatusMarkedUnverified) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.verified->tcb_status(), TdxTcbStatus::up_to_date);
   EXPECT_FALSE(r.verified->collateral_verified());
-  // Outside the TCB Info's issueDate .. nextUpdate it is refused.
+  // The QE Identity from the file was evaluated too.
+  ASSERT_NE(find(r, "collateral.qe_identity"), nullptr);
+  EXPECT_TRUE(find(r, "collateral.qe_identity")->passed);
+  // After the TCB Info's nextUpdate: its own reason, naming the document and the time.
   o.at = 1775001600;  // 2026-04-01, PCK chain still valid
   auto late = check_tdx_quote(raw_, o);
   EXPECT_FALSE(late.ok());
-  bool window_failed = false;
-  for (const auto& ch : late.checks)
-    if (ch.name == "collateral.tcb_info.validity") window_failed = !ch.passed;
-  EXPECT_TRUE(window_failed);
+  const Check* w = find(late, "collateral.tcb_info.validity");
+  ASSERT_NE(w, nullptr);
+  EXPECT_FALSE(w->passed);
+  EXPECT_EQ(w->reason, "tdx-collateral-expired");
+  const std::string next = doc_["tcbInfo"]["nextUpdate"].get<std::string>();
+  EXPECT_NE(w->detail.find("tcbInfo"), std::string::npos) << w->detail;
+  EXPECT_NE(w->detail.find(next), std::string::npos) << w->detail;
+  // Before its issueDate it is invalid, not expired.
+  const std::string issue = doc_["tcbInfo"]["issueDate"].get<std::string>();
+  auto issued = parse_rfc3339(issue);
+  ASSERT_TRUE(issued.ok());
+  o.at = *issued - 1;
+  auto early = check_tdx_quote(raw_, o);
+  w = find(early, "collateral.tcb_info.validity");
+  ASSERT_NE(w, nullptr);
+  EXPECT_FALSE(w->passed);
+  EXPECT_EQ(w->reason, "tdx-collateral-invalid") << w->detail;
+}
+
+// A QE Identity past its nextUpdate (TCB Info still current) is expired too.
+TEST_F(TdxCollateralTest, ExpiredQeIdentityHasItsOwnReason) {
+  json qe = qe_identity_file();
+  qe["enclaveIdentity"]["issueDate"] = "2026-01-01T00:00:00Z";
+  qe["enclaveIdentity"]["nextUpdate"] = "2026-02-01T00:00:00Z";
+  write("qe_identity.json", qe.dump());
+  TdxVerifyOptions o;
+  o.at = k2026_02_03;
+  o.allow_unverified_collateral = true;
+  const TdxCollateral c = collateral(tcb_text_);
+  o.collateral = &c;
+  auto r = check_tdx_quote(raw_, o);
+  EXPECT_FALSE(r.ok());
+  ASSERT_NE(find(r, "collateral.tcb_info.validity"), nullptr);
+  EXPECT_TRUE(find(r, "collateral.tcb_info.validity")->passed);
+  const Check* w = find(r, "collateral.qe_identity.validity");
+  ASSERT_NE(w, nullptr);
+  EXPECT_FALSE(w->passed);
+  EXPECT_EQ(w->reason, "tdx-collateral-expired");
+  EXPECT_NE(w->detail.find("enclaveIdentity"), std::string::npos) << w->detail;
+  EXPECT_NE(w->detail.find("2026-02-01T00:00:00Z"), std::string::npos) << w->detail;
+  auto v = verify_tdx_quote(raw_, o);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().reason, "tdx-collateral-expired");
+}
+
+// The QE Identity from the file always takes part: an OutOfDate QE level
+// converges the TCB status to OutOfDate.
+TEST_F(TdxCollateralTest, QeIdentityFromFileConvergesIntoTheStatus) {
+  json qe = qe_identity_file();
+  qe["enclaveIdentity"]["tcbLevels"][0]["tcbStatus"] = "OutOfDate";
+  write("qe_identity.json", qe.dump());
+  TdxVerifyOptions o;
+  o.at = k2026_02_03;
+  o.allow_unverified_collateral = true;
+  const TdxCollateral c = collateral(tcb_text_);
+  o.collateral = &c;
+  auto r = check_tdx_quote(raw_, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.verified->tcb_status(), TdxTcbStatus::out_of_date);
+  // A QE Identity naming another signer fails the collateral check.
+  qe["enclaveIdentity"]["mrsigner"] = std::string(64, 'a');
+  TdxCollateral c2 = c;
+  c2.qe_identity_json = qe.dump();
+  o.collateral = &c2;
+  auto r2 = check_tdx_quote(raw_, o);
+  EXPECT_FALSE(r2.ok());
+  ASSERT_NE(find(r2, "collateral.qe_identity"), nullptr);
+  EXPECT_FALSE(find(r2, "collateral.qe_identity")->passed);
+  EXPECT_FALSE(r2.tcb_status.has_value());
+}
+
+// A TdxCollateral built in code without a QE Identity fails closed.
+TEST_F(TdxCollateralTest, CollateralWithoutQeIdentityFailsClosed) {
+  TdxVerifyOptions o;
+  o.at = k2026_02_03;
+  o.allow_unverified_collateral = true;
+  TdxCollateral c = collateral(tcb_text_);
+  c.qe_identity_json.clear();
+  o.collateral = &c;
+  auto r = check_tdx_quote(raw_, o);
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.tcb_status.has_value());
+  const Check* q = find(r, "collateral.qe_identity");
+  ASSERT_NE(q, nullptr);
+  EXPECT_FALSE(q->passed);
+  EXPECT_EQ(q->reason, "tdx-collateral-invalid");
 }
 
 TEST_F(TdxCollateralTest, RevokedTcbFailsVerification) {
@@ -311,7 +411,10 @@ TEST_F(TdxCollateralTest, TcbInfoSignedByAnotherKeyRefused) {
   ASSERT_NE(sig, nullptr);
   EXPECT_FALSE(sig->passed);
   EXPECT_EQ(sig->reason, "tdx-collateral-invalid");
-  EXPECT_NE(sig->detail.find("tcbInfo signature"), std::string::npos) << sig->detail;
+  // Refused by name before the signature: the leaf is a PCK certificate, not
+  // Intel's TCB signing certificate.
+  EXPECT_NE(sig->detail.find("Intel SGX PCK Certificate"), std::string::npos) << sig->detail;
+  EXPECT_NE(sig->detail.find("Intel SGX TCB Signing"), std::string::npos) << sig->detail;
   EXPECT_FALSE(r.tcb_status.has_value());
 }
 
@@ -339,6 +442,11 @@ TEST_F(TdxCollateralTest, LoadRequiresTcbInfo) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("tcb_info.json"), std::string::npos);
   write("tcb_info.json", tcb_text_);
+  // Without qe_identity.json: refused, naming the file.
+  auto c1 = load_tdx_collateral(dir_);
+  ASSERT_FALSE(c1.ok());
+  EXPECT_NE(c1.error().message.find("qe_identity.json"), std::string::npos) << c1.error().message;
+  EXPECT_EQ(c1.error().reason, "tdx-collateral-invalid");
   write("qe_identity.json", "{}");
   write("pck_crl.der", "x");
   auto c2 = load_tdx_collateral(dir_);

@@ -13,6 +13,7 @@
 #include "support/test_support.h"
 #include "tdx_test_util.h"
 #include "tee/tdx_anchors.h"
+#include "tee/tdx_pki.h"
 #include "tee/tdx_verify.h"
 
 namespace tl::tee {
@@ -21,6 +22,46 @@ namespace {
 using namespace testutil;
 
 constexpr int64_t k2024_06_01 = 1717200000;
+
+// A self-signed P-256 certificate made here with OpenSSL, subject CN `cn`
+// (none when empty) and an optional second CN; no extensions.
+Bytes self_signed_cert(const std::string& cn, const std::string& second_cn = "") {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* x = X509_new();
+  EXPECT_NE(key, nullptr);
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), 0);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, key);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Intel Corporation"),
+                             -1, -1, 0);
+  if (!cn.empty())
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
+                               0);
+  if (!second_cn.empty())
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(second_cn.c_str()),
+                               -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  EXPECT_GT(X509_sign(x, key, EVP_sha256()), 0);
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(x, &der);
+  Bytes out(der, der + (len > 0 ? len : 0));
+  OPENSSL_free(der);
+  X509_free(x);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+std::string der_to_pem(const Bytes& der) {
+  std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), der.data(), static_cast<int>(der.size()));
+  b64.resize(static_cast<size_t>(n));
+  std::string pem = "-----BEGIN CERTIFICATE-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
+  return pem + "-----END CERTIFICATE-----\n";
+}
 
 const Check* find_check(const TdxQuoteCheck& r, const std::string& name) {
   for (const auto& c : r.checks)
@@ -45,7 +86,8 @@ TEST(TdxVerify, V5SampleVerifiesWithoutCollateralOn20260203) {
   auto r = check_tdx_quote(raw, o);
   for (const auto& c : r.checks) EXPECT_TRUE(c.passed) << c.name << ": " << c.detail;
   ASSERT_TRUE(r.ok());
-  for (const char* name : {"parse", "pck_chain", "qe_report.signature", "qe_report.binding", "signature"})
+  for (const char* name : {"parse", "header.qe_vendor_id", "pck_chain", "pck_leaf.sgx_extensions",
+                           "qe_report.signature", "qe_report.identity", "qe_report.binding", "signature"})
     EXPECT_NE(find_check(r, name), nullptr) << name;
   EXPECT_FALSE(r.verified->tcb_status().has_value());
   EXPECT_EQ(r.verified->fmspc(), "90c06f000000");
@@ -77,6 +119,28 @@ TEST(TdxVerify, V4TrusteeQuoteVerifiesAndExposesReportData) {
   expect_failed(check_tdx_quote(raw, o), "report_data", "tdx-report-data-mismatch");
   o.expected_report_data = Bytes(65, 0);
   expect_failed(check_tdx_quote(raw, o), "report_data", "tdx-report-data-mismatch");
+}
+
+// Both vector quotes come from Intel's TD QE: their QE report, read at the
+// SGX REPORT offsets here (not by the parser), carries the shipped identity.
+TEST(TdxVerify, VectorQuotesComeFromIntelsTdQe) {
+  for (const char* v : {kV5Quote, kV4Quote}) {
+    TL_REQUIRE_VECTOR(path, v);
+    const Bytes raw = tl::test::read_file(path);
+    const Layout l = layout(raw);
+    const ByteView qe = ByteView(raw).subspan(l.qe_report_at, 384);
+    EXPECT_EQ(to_hex(ByteView(raw).subspan(12, 16)), kIntelQeVendorId) << v;
+    EXPECT_EQ(to_hex(qe.subspan(128, 32)), kIntelTdQeMrSigner) << v;
+    EXPECT_EQ(qe[256] | (qe[257] << 8), kIntelTdQeIsvProdId) << v;
+    EXPECT_EQ(to_hex(qe.subspan(48, 16)), "1500000000000000e700000000000000") << v;  // not DEBUG (bit 1)
+    TdxVerifyOptions o;
+    o.at = std::string(v) == kV5Quote ? k2026_02_03 : k2024_06_01;
+    auto r = check_tdx_quote(raw, o);
+    const Check* c = find_check(r, "qe_report.identity");
+    ASSERT_NE(c, nullptr);
+    EXPECT_TRUE(c->passed) << c->detail;
+    EXPECT_TRUE(r.ok()) << v;
+  }
 }
 
 TEST(TdxVerify, ShippedRootIsSelfSignedIntelRootAndEndsTheVectorChain) {
@@ -151,6 +215,53 @@ TEST_F(TdxVerifyMutation, QeReportByte) {
   EXPECT_TRUE(find_check(r, "qe_report.binding")->passed);
 }
 
+// An edited QE report also breaks its PCK signature; each case asserts the
+// identity check's own outcome, which holds for a report the PCK did sign.
+TEST_F(TdxVerifyMutation, QeReportIdentityFields) {
+  struct Case {
+    const char* what;
+    size_t offset;
+    uint8_t flip;
+    const char* detail;
+  };
+  const Case cases[] = {
+      {"MRSIGNER first byte", 128, 0x01, "MRSIGNER"},
+      {"MRSIGNER last byte", 159, 0x80, "MRSIGNER"},
+      {"ISVPRODID 2 -> 3", 256, 0x01, "ISVPRODID"},
+      {"ISVPRODID high byte", 257, 0x01, "ISVPRODID"},
+      {"MISCSELECT", 16, 0x01, "MISCSELECT"},
+      {"ATTRIBUTES DEBUG", 48, 0x02, "ATTRIBUTES"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    Bytes m = raw_;
+    m[l_.qe_report_at + c.offset] ^= c.flip;
+    auto r = check_tdx_quote(m, o_);
+    expect_failed(r, "qe_report.identity", "tdx-qe-identity-mismatch");
+    EXPECT_NE(find_check(r, "qe_report.identity")->detail.find(c.detail), std::string::npos)
+        << find_check(r, "qe_report.identity")->detail;
+    EXPECT_FALSE(find_check(r, "qe_report.signature")->passed);
+  }
+  // ATTRIBUTES bit 2 is outside Intel's mask: identity still passes.
+  Bytes m = raw_;
+  m[l_.qe_report_at + 48] ^= 0x04;
+  auto r = check_tdx_quote(m, o_);
+  EXPECT_TRUE(find_check(r, "qe_report.identity")->passed) << find_check(r, "qe_report.identity")->detail;
+}
+
+TEST_F(TdxVerifyMutation, QeVendorId) {
+  for (size_t i : {size_t{12}, size_t{27}}) {
+    Bytes m = raw_;
+    m[i] ^= 0x01;
+    auto r = check_tdx_quote(m, o_);
+    expect_failed(r, "header.qe_vendor_id", "tdx-qe-vendor-mismatch");
+    EXPECT_NE(find_check(r, "header.qe_vendor_id")->detail.find(std::string(kIntelQeVendorId)), std::string::npos);
+    // The header is signed: the quote signature fails too.
+    EXPECT_FALSE(find_check(r, "signature")->passed);
+    EXPECT_TRUE(find_check(r, "qe_report.identity")->passed);
+  }
+}
+
 TEST_F(TdxVerifyMutation, QeReportDataByte) {
   Bytes m = raw_;
   m[l_.qe_report_at + 320 + 40] ^= 0x01;  // the must-be-zero half of REPORTDATA
@@ -194,6 +305,46 @@ TEST_F(TdxVerifyMutation, PckChainWithoutIntermediate) {
   q->pck_cert_data.assign(pem.begin(), pem.end());
   auto r = check_tdx_quote(serialize_tdx_quote(*q), o_);
   expect_failed(r, "pck_chain", "tdx-pck-chain-invalid");
+}
+
+// A leaf without the SGX extensions is not a PCK certificate: its own check
+// fails (the chain fails too, as only Intel issues leaves under the root).
+TEST_F(TdxVerifyMutation, PckLeafWithoutSgxExtensions) {
+  auto q = parse_tdx_quote(raw_);
+  ASSERT_TRUE(q.ok());
+  std::string pem(q->pck_cert_data.begin(), q->pck_cert_data.end());
+  const size_t second = pem.find("-----BEGIN CERTIFICATE-----", 10);
+  ASSERT_NE(second, std::string::npos);
+  pem.replace(0, second, der_to_pem(self_signed_cert("Intel SGX PCK Certificate")));
+  q->pck_cert_data.assign(pem.begin(), pem.end());
+  auto r = check_tdx_quote(serialize_tdx_quote(*q), o_);
+  expect_failed(r, "pck_leaf.sgx_extensions", "tdx-pck-leaf-invalid");
+  EXPECT_NE(find_check(r, "pck_leaf.sgx_extensions")->detail.find("1.2.840.113741.1.13.1"), std::string::npos)
+      << find_check(r, "pck_leaf.sgx_extensions")->detail;
+  expect_failed(r, "pck_chain", "tdx-pck-chain-invalid");
+}
+
+// Collateral signers are named: only Intel's TCB signing certificate.
+TEST(TdxVerify, TcbSigningLeafName) {
+  EXPECT_TRUE(detail::check_tcb_signing_leaf(self_signed_cert("Intel SGX TCB Signing")).ok());
+  for (const char* cn : {"Intel SGX PCK Certificate", "Intel SGX TCB Signing ", "intel sgx tcb signing",
+                         "Intel SGX Root CA"}) {
+    auto s = detail::check_tcb_signing_leaf(self_signed_cert(cn));
+    ASSERT_FALSE(s.ok()) << cn;
+    EXPECT_NE(s.error().message.find("Intel SGX TCB Signing"), std::string::npos) << s.error().message;
+  }
+  EXPECT_FALSE(detail::check_tcb_signing_leaf(self_signed_cert("")).ok());  // no CN at all
+  EXPECT_FALSE(detail::check_tcb_signing_leaf(self_signed_cert("Intel SGX TCB Signing", "Evil")).ok());
+  EXPECT_FALSE(detail::check_tcb_signing_leaf(Bytes{0x30, 0x03, 0x02, 0x01, 0x00}).ok());
+  // The vector quotes' own PCK leaf chains to the root but is not the signer.
+  TL_REQUIRE_VECTOR(path, kV5Quote);
+  auto q = parse_tdx_quote(tl::test::read_file(path));
+  ASSERT_TRUE(q.ok());
+  auto certs = detail::split_pem_chain(q->pck_cert_data, 2, "PCK chain");
+  ASSERT_TRUE(certs.ok());
+  auto s = detail::check_tcb_signing_leaf(certs->front());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("\"Intel SGX PCK Certificate\""), std::string::npos) << s.error().message;
 }
 
 TEST_F(TdxVerifyMutation, PckCertDataTypeNotChain) {
