@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -395,10 +396,46 @@ ChainRun run_chain(const SnpCertChain& certs, SnpProduct product, bool is_vlek, 
   return out;
 }
 
-// Chains that verified. Key: SHA-256 of the leaf DER plus the product.
+// Chains of reports that verified completely. Key: SHA-256 of the leaf DER plus
+// the product. Bounded LRU: verification is reachable from unauthenticated
+// requests, so the cache must not grow with what callers send.
 struct ChainCache {
+  using Key = std::pair<Bytes, int>;
+  struct Entry {
+    std::shared_ptr<const ChainFacts> facts;
+    std::list<Key>::iterator order;  // position in `recent`
+  };
+
+  explicit ChainCache(size_t cap) : capacity(cap) {}
+
+  // The entry for `key` (most recently used from now on), or null.
+  std::shared_ptr<const ChainFacts> find(const Key& key) {
+    auto it = chains.find(key);
+    if (it == chains.end()) return nullptr;
+    recent.splice(recent.begin(), recent, it->second.order);
+    return it->second.facts;
+  }
+
+  // Adds or replaces `key`, evicting the least recently used beyond capacity.
+  void put(const Key& key, std::shared_ptr<const ChainFacts> facts) {
+    if (capacity == 0) return;
+    if (auto it = chains.find(key); it != chains.end()) {
+      it->second.facts = std::move(facts);
+      recent.splice(recent.begin(), recent, it->second.order);
+      return;
+    }
+    while (chains.size() >= capacity) {
+      chains.erase(recent.back());
+      recent.pop_back();
+    }
+    recent.push_front(key);
+    chains.emplace(key, Entry{std::move(facts), recent.begin()});
+  }
+
+  const size_t capacity;
   std::mutex mu;
-  std::map<std::pair<Bytes, int>, std::shared_ptr<const ChainFacts>> chains;
+  std::map<Key, Entry> chains;
+  std::list<Key> recent;  // most recently used first
 };
 
 // The whole verification; `state` (may be null) remembers chains that verified.
@@ -454,11 +491,8 @@ SnpReportCheck run_checks(ByteView report_bytes, const SnpCertChain& certs, cons
     std::lock_guard lock(state->mu);
     for (int p = 0; p < 3 && !cached; ++p) {
       if (product && static_cast<int>(*product) != p) continue;
-      auto it = state->chains.find({leaf_hash, p});
-      if (it != state->chains.end() &&
-          (certs.ask.empty() || equal_bytes(certs.ask, it->second->ask_der))) {
-        cached = it->second;
-      }
+      auto hit = state->find({leaf_hash, p});
+      if (hit && (certs.ask.empty() || equal_bytes(certs.ask, hit->ask_der))) cached = std::move(hit);
     }
   }
   if (cached) {
@@ -534,18 +568,18 @@ SnpReportCheck run_checks(ByteView report_bytes, const SnpCertChain& certs, cons
   add(checks, "chain.vcek", chain.leaf_problem.empty(),
       chain.leaf_problem.empty() ? leaf_name + " signed by the " + mid_name : chain.leaf_problem, kReasonChain);
 
-  // Remember a chain that verified (validity is rechecked on every call). A
-  // chain with any failed check, a time failure included, is not remembered.
+  // A chain that verified, to remember (validity is rechecked on every call)
+  // only if the whole report verifies below: genuine VCEKs sent with garbage
+  // reports must not fill the cache.
+  std::shared_ptr<ChainFacts> to_remember;
   if (state != nullptr && !cached && leaf && leaf->key && !leaf_hash.empty() && chain.ark_problem.empty() &&
       chain.ask_problem.empty() && chain.leaf_problem.empty()) {
-    auto facts = std::make_shared<ChainFacts>();
-    facts->product = *product;
-    facts->ask_der = std::move(chain.ask_der);
-    facts->ark = chain.ark_validity;
-    facts->ask = chain.ask_validity;
-    facts->leaf = *leaf;
-    std::lock_guard lock(state->mu);
-    state->chains[{leaf_hash, static_cast<int>(*product)}] = std::move(facts);
+    to_remember = std::make_shared<ChainFacts>();
+    to_remember->product = *product;
+    to_remember->ask_der = std::move(chain.ask_der);
+    to_remember->ark = chain.ark_validity;
+    to_remember->ask = chain.ask_validity;
+    to_remember->leaf = *leaf;
   }
 
   // tcb: the leaf's SPL extensions equal REPORTED_TCB.
@@ -567,12 +601,19 @@ SnpReportCheck run_checks(ByteView report_bytes, const SnpCertChain& certs, cons
     add(checks, "tcb", ok, detail, kReasonTcb);
   }
 
-  // hwid: a VCEK is for one chip (skipped for a VLEK and when MASK_CHIP_KEY
-  // hides CHIP_ID, as the check list in snp_verify.h says).
-  if (leaf && leaf->kind == SnpSigningKey::vcek && !report.mask_chip_key) {
+  // hwid: a VCEK is for one chip (not run for a VLEK). MASK_CHIP_ID (a
+  // platform setting) makes the firmware write CHIP_ID as zeros; then there is
+  // nothing to compare, and the VCEK signature alone binds the chip.
+  // MASK_CHIP_KEY is no reason to skip: it fails the signature check.
+  if (leaf && leaf->kind == SnpSigningKey::vcek) {
     bool ok = false;
     std::string detail;
-    if (!leaf->hwid) {
+    const bool chip_id_zero =
+        std::all_of(report.chip_id.begin(), report.chip_id.end(), [](uint8_t b) { return b == 0; });
+    if (chip_id_zero) {
+      ok = true;
+      detail = "CHIP_ID is all zero (MASK_CHIP_ID): not compared; the VCEK signature still binds the chip";
+    } else if (!leaf->hwid) {
       detail = "VCEK has no hwID extension";
     } else if (leaf->hwid->size() == 64) {
       ok = equal_bytes(*leaf->hwid, report.chip_id);
@@ -590,7 +631,11 @@ SnpReportCheck run_checks(ByteView report_bytes, const SnpCertChain& certs, cons
   // signature: ECDSA P-384/SHA-384 over [0, 0x2A0) under the leaf key.
   {
     std::string problem;
-    if (!leaf || !leaf->key) {
+    if (report.mask_chip_key) {
+      // AMD SEV-SNP ABI (56860): with MASK_CHIP_KEY the firmware does not sign
+      // the report and writes a zero signature. Refused without trying.
+      problem = "KEY_INFO MASK_CHIP_KEY is set: the chip key is masked and the report is not signed";
+    } else if (!leaf || !leaf->key) {
       problem = "no verified " + leaf_name + " key to check the signature with";
     } else {
       auto r = scalar_be(report.signature_r);
@@ -630,6 +675,10 @@ SnpReportCheck run_checks(ByteView report_bytes, const SnpCertChain& certs, cons
   };
   if (all && ran("signature") && ran("chain.vcek") && ran("tcb") && leaf) {
     out.verified = detail::SnpVerifiedBuilder::make(report, leaf->kind);
+    if (to_remember) {
+      std::lock_guard lock(state->mu);
+      state->put({std::move(leaf_hash), static_cast<int>(*product)}, std::move(to_remember));
+    }
   }
   return out;
 }
@@ -648,6 +697,7 @@ Result<VerifiedSnpReport> verify_snp_report(ByteView report, const SnpCertChain&
 }
 
 struct SnpVerifier::State {
+  explicit State(size_t capacity) : cache(capacity) {}
   ChainCache cache;
 };
 
@@ -673,8 +723,13 @@ Result<crypto::PublicKey> verify_snp_chain(const SnpCertChain& certs, std::optio
   return std::move(*leaf->key);
 }
 
-SnpVerifier::SnpVerifier() : state_(std::make_unique<State>()) {}
+SnpVerifier::SnpVerifier(size_t capacity) : state_(std::make_unique<State>(capacity)) {}
 SnpVerifier::~SnpVerifier() = default;
+
+size_t SnpVerifier::cached_chains() const {
+  std::lock_guard lock(state_->cache.mu);
+  return state_->cache.chains.size();
+}
 
 SnpReportCheck SnpVerifier::check(ByteView report, const SnpCertChain& certs, const SnpVerifyOptions& options) {
   return run_checks(report, certs, options, &state_->cache);

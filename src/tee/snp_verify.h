@@ -14,11 +14,15 @@
 //   chain.ask        ASK/ASVK signed by the ARK                   snp-chain-invalid
 //   chain.vcek       VCEK/VLEK signed by the ASK/ASVK, valid at `at`   snp-chain-invalid
 //   tcb              VCEK TCB extensions == REPORTED_TCB (each SPL named)  snp-tcb-mismatch
-//   hwid             VCEK hwid == CHIP_ID (VCEK only; skipped for VLEK or MASK_CHIP_ID)  snp-chip-id-mismatch
-//   signature        the report signature under the VCEK/VLEK     snp-signature-invalid
+//   hwid             VCEK hwid == CHIP_ID (VCEK only; not run for a VLEK; passes
+//                    without comparing when CHIP_ID is all zero, i.e. the platform
+//                    set MASK_CHIP_ID: the VCEK signature still binds the chip)  snp-chip-id-mismatch
+//   signature        the report signature under the VCEK/VLEK; fails when KEY_INFO
+//                    MASK_CHIP_KEY is set (the firmware did not sign: zero signature)  snp-signature-invalid
 //   report_data      REPORT_DATA starts with expected_report_data (when given)  snp-report-data-mismatch
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -88,10 +92,13 @@ Result<crypto::PublicKey> verify_snp_chain(const SnpCertChain& certs, std::optio
 // Thread-safe verifier that remembers which VCEK/VLEK certificates (by DER
 // SHA-256) already chained to a shipped root at a given product, so a verification
 // with a known certificate costs the ECDSA P-384 check and the TCB comparison.
-// Certificate validity times are still checked on every call.
+// Certificate validity times are still checked on every call. A chain is
+// remembered only after a report verified completely with it (so certificates
+// sent with bad reports cost nothing), and at most `capacity` chains are kept,
+// least recently used evicted first; capacity 0 disables the cache.
 class SnpVerifier {
  public:
-  SnpVerifier();
+  explicit SnpVerifier(size_t capacity = 1024);
   ~SnpVerifier();
   SnpVerifier(const SnpVerifier&) = delete;
   SnpVerifier& operator=(const SnpVerifier&) = delete;
@@ -99,6 +106,9 @@ class SnpVerifier {
   SnpReportCheck check(ByteView report, const SnpCertChain& certs, const SnpVerifyOptions& options);
   Result<VerifiedSnpReport> verify(ByteView report, const SnpCertChain& certs,
                                    const SnpVerifyOptions& options);
+
+  // How many chains are remembered now (for tests and monitoring).
+  size_t cached_chains() const;
 
  private:
   struct State;

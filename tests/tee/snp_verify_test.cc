@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -299,6 +300,115 @@ TEST(SnpVerify, VerifierCachesTheChainAndStillChecksEverything) {
   expect_failed(verifier.check(m.report, SnpCertChain{m.ark, Bytes(genoa_ask.begin(), genoa_ask.end()), m.vcek}, at_options()),
                 "chain.ask", "snp-chain-invalid");
   EXPECT_TRUE(verifier.verify(m.report, certs, at_options()).ok());
+}
+
+TEST(SnpVerify, VerifierRemembersOnlyChainsOfReportsThatVerified) {
+  TL_LOAD_MILAN(m);
+  SnpVerifier verifier;
+  const SnpCertChain certs{m.ark, m.ask, m.vcek};
+  EXPECT_EQ(verifier.cached_chains(), 0u);
+  // A genuine VCEK whose chain checks out, sent with a report whose signature
+  // fails: nothing is remembered.
+  Bytes bad = m.report;
+  bad[21] ^= 0x80;
+  auto c = verifier.check(bad, certs, at_options());
+  expect_failed(c, "signature", "snp-signature-invalid");
+  expect_passed(c, "chain.vcek");
+  EXPECT_EQ(verifier.cached_chains(), 0u);
+  // Nor with a report that fails only the TCB binding, or REPORT_DATA.
+  Bytes tcb = m.report;
+  tcb[0x180] ^= 0x01;
+  expect_failed(verifier.check(tcb, certs, at_options()), "tcb", "snp-tcb-mismatch");
+  SnpVerifyOptions want = at_options();
+  want.expected_report_data = Bytes(8, 0xEE);
+  expect_failed(verifier.check(m.report, certs, want), "report_data", "snp-report-data-mismatch");
+  EXPECT_EQ(verifier.cached_chains(), 0u);
+  // The genuine report is remembered, once.
+  ASSERT_TRUE(verifier.check(m.report, certs, at_options()).ok());
+  EXPECT_EQ(verifier.cached_chains(), 1u);
+  auto again = verifier.check(m.report, certs, at_options());
+  ASSERT_TRUE(again.ok()) << describe(again.checks);
+  EXPECT_NE(find_check(again.checks, "chain.ark")->detail.find("cached"), std::string::npos);
+  EXPECT_EQ(verifier.cached_chains(), 1u);
+}
+
+TEST(SnpVerify, VerifierCacheIsBoundedAndEvictsTheLeastRecentlyUsed) {
+  TL_LOAD_MILAN(m);
+  TL_REQUIRE_VECTOR(az, "cvm/trustee-az-snp-vtpm-evidence");
+  // Three genuine reports with three different VCEKs.
+  auto v1 = nlohmann::json::parse(test::read_text(az / "evidence-v1.json"));
+  const Bytes v1_report = snp_from_hcl(base64_any(v1.at("hcl_report").get<std::string>()));
+  const SnpCertChain v1_certs{{}, {}, base64_any(v1.at("vcek").get<std::string>())};
+  auto genoa = nlohmann::json::parse(test::read_text(az / "evidence-genoa.json"));
+  const Bytes genoa_report = snp_from_hcl(genoa.at("report").get<Bytes>());
+  const SnpCertChain genoa_certs{{}, {}, test::read_file(az / "vcek-genoa.pem")};
+  const SnpCertChain milan_certs{m.ark, m.ask, m.vcek};
+  ASSERT_NE(first_der(v1_certs.vcek), m.vcek);
+
+  auto was_cached = [](const SnpReportCheck& c) {
+    const Check* ark = find_check(c.checks, "chain.ark");
+    return ark != nullptr && ark->detail.find("cached") != std::string::npos;
+  };
+  SnpVerifier verifier(2);
+  ASSERT_TRUE(verifier.check(m.report, milan_certs, at_options()).ok());
+  ASSERT_TRUE(verifier.check(v1_report, v1_certs, at_options()).ok());
+  EXPECT_EQ(verifier.cached_chains(), 2u);
+  // Touch the Milan chain, then a third chain evicts the v1 one (least recent).
+  EXPECT_TRUE(was_cached(verifier.check(m.report, milan_certs, at_options())));
+  auto g = verifier.check(genoa_report, genoa_certs, at_options());
+  ASSERT_TRUE(g.ok()) << describe(g.checks);
+  EXPECT_FALSE(was_cached(g));
+  EXPECT_EQ(verifier.cached_chains(), 2u);
+  EXPECT_TRUE(was_cached(verifier.check(m.report, milan_certs, at_options())));
+  EXPECT_TRUE(was_cached(verifier.check(genoa_report, genoa_certs, at_options())));
+  auto v1_again = verifier.check(v1_report, v1_certs, at_options());
+  ASSERT_TRUE(v1_again.ok()) << describe(v1_again.checks);
+  EXPECT_FALSE(was_cached(v1_again));  // evicted, checked in full, remembered again
+  EXPECT_EQ(verifier.cached_chains(), 2u);
+
+  // Capacity 0: nothing is remembered, verdicts are unchanged.
+  SnpVerifier none(0);
+  ASSERT_TRUE(none.check(m.report, milan_certs, at_options()).ok());
+  EXPECT_FALSE(was_cached(none.check(m.report, milan_certs, at_options())));
+  EXPECT_EQ(none.cached_chains(), 0u);
+}
+
+TEST(SnpVerify, ZeroChipIdIsNotComparedButStillNeedsTheSignature) {
+  TL_LOAD_MILAN(m);
+  // MASK_CHIP_ID makes the firmware write CHIP_ID as zeros.
+  std::fill(m.report.begin() + 0x1A0, m.report.begin() + 0x1E0, uint8_t{0});
+  auto c = check_snp_report(m.report, SnpCertChain{m.ark, m.ask, m.vcek}, at_options());
+  expect_passed(c, "hwid");
+  const std::string& d = find_check(c.checks, "hwid")->detail;
+  EXPECT_NE(d.find("CHIP_ID is all zero"), std::string::npos) << d;
+  EXPECT_NE(d.find("not compared"), std::string::npos) << d;
+  // The edit is not signed: the report as a whole is refused.
+  expect_failed(c, "signature", "snp-signature-invalid");
+  // A CHIP_ID zero except for one byte is compared (and differs).
+  m.report[0x1DF] = 1;
+  expect_failed(check_snp_report(m.report, SnpCertChain{m.ark, m.ask, m.vcek}, at_options()), "hwid",
+                "snp-chip-id-mismatch");
+}
+
+TEST(SnpVerify, MaskChipKeyFailsTheSignatureAndDoesNotSkipTheHwidCheck) {
+  TL_LOAD_MILAN(m);
+  m.report[0x48] |= 0x02;  // KEY_INFO.MASK_CHIP_KEY
+  auto c = check_snp_report(m.report, SnpCertChain{m.ark, m.ask, m.vcek}, at_options());
+  expect_failed(c, "signature", "snp-signature-invalid");
+  const std::string& d = find_check(c.checks, "signature")->detail;
+  EXPECT_NE(d.find("MASK_CHIP_KEY"), std::string::npos) << d;
+  EXPECT_NE(d.find("masked"), std::string::npos) << d;
+  // hwid still ran, and compared: the CHIP_ID is the VCEK's.
+  expect_passed(c, "hwid");
+  EXPECT_NE(find_check(c.checks, "hwid")->detail.find("equals CHIP_ID"), std::string::npos);
+  auto v = verify_snp_report(m.report, SnpCertChain{m.ark, m.ask, m.vcek}, at_options());
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().reason, "snp-signature-invalid");
+  // With MASK_CHIP_KEY a CHIP_ID that is not the VCEK's still fails hwid.
+  m.report[0x1A0] ^= 0x01;
+  c = check_snp_report(m.report, SnpCertChain{m.ark, m.ask, m.vcek}, at_options());
+  expect_failed(c, "hwid", "snp-chip-id-mismatch");
+  expect_failed(c, "signature", "snp-signature-invalid");
 }
 
 TEST(SnpVerify, AzureGenoaEvidenceVerifiesEndToEnd) {
