@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "common/hex.h"
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -235,7 +237,11 @@ Status apply_json(const json& root, Config& c) {
   }
   if (top.get("cvm")) {
     auto r = top.child("cvm");
-    TL_TRY(r.check_object({"tdxCollateralDir", "tdxCompliantTcbStatuses"}));
+    TL_TRY(r.check_object({"tdxCollateralDir", "tdxCompliantTcbStatuses", "snpLaunchMeasurements",
+                           "snpIdKeyDigests", "tdxMrtds"}));
+    if (r.get("snpLaunchMeasurements")) TL_TRY(r.strings("snpLaunchMeasurements", c.snp_launch_measurements));
+    if (r.get("snpIdKeyDigests")) TL_TRY(r.strings("snpIdKeyDigests", c.snp_id_key_digests));
+    if (r.get("tdxMrtds")) TL_TRY(r.strings("tdxMrtds", c.tdx_mrtds));
     TL_TRY(r.opt_str("tdxCollateralDir", c.tdx_collateral_dir));
     if (r.get("tdxCompliantTcbStatuses")) TL_TRY(r.strings("tdxCompliantTcbStatuses", c.tdx_compliant_tcb));
   }
@@ -462,6 +468,15 @@ Status validate(const Config& c) {
   static const std::set<std::string> tcb = {"UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
                                             "ConfigurationAndSWHardeningNeeded", "OutOfDate",
                                             "OutOfDateConfigurationNeeded"};
+  for (const auto* list : {&c.snp_launch_measurements, &c.snp_id_key_digests, &c.tdx_mrtds})
+    for (const auto& v : *list) {
+      auto b = from_hex(v);
+      if (!b || b->size() != 48 || std::all_of(b->begin(), b->end(), [](uint8_t x) { return x == 0; }))
+        return Error{"config: cvm: '" + v + "' is not a reference value (96 hex digits, not all zero) in " +
+                     (list == &c.snp_launch_measurements ? "snpLaunchMeasurements"
+                      : list == &c.snp_id_key_digests    ? "snpIdKeyDigests"
+                                                         : "tdxMrtds")};
+    }
   for (const auto& s : c.tdx_compliant_tcb)
     if (!tcb.count(s))
       return Error{"config: cvm.tdxCompliantTcbStatuses: '" + s + "' is not a TDX TCB status that can be compliant "

@@ -68,6 +68,11 @@ struct Config {
   // TDX TCB statuses count as compliant.
   std::optional<std::string> tdx_collateral_dir;
   std::vector<std::string> tdx_compliant_tcb{"UpToDate"};
+  // The paravisors trusted as compliant (verify::CvmPolicy): hex SHA-384-sized
+  // values, 48 bytes each. None configured: no CVM is compliant.
+  std::vector<std::string> snp_launch_measurements;
+  std::vector<std::string> snp_id_key_digests;
+  std::vector<std::string> tdx_mrtds;
 
   std::string effective_issuer() const;
   std::string effective_admin_token_file() const { return admin_token_file ? *admin_token_file : database + ".admin-token"; }

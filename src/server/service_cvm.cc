@@ -81,6 +81,14 @@ verify::CvmPolicy Service::cvm_policy() const {
   verify::CvmPolicy p;
   p.snp_verifier = snp_verifier_.get();
   p.tdx_collateral = tdx_collateral_ ? &*tdx_collateral_ : nullptr;
+  // validate() checked these are 48-byte hex values.
+  auto decode = [](const std::vector<std::string>& in, std::vector<Bytes>& out) {
+    for (const auto& v : in)
+      if (auto b = from_hex(v)) out.push_back(std::move(*b));
+  };
+  decode(config_.snp_launch_measurements, p.snp_launch_measurements);
+  decode(config_.snp_id_key_digests, p.snp_id_key_digests);
+  decode(config_.tdx_mrtds, p.tdx_mrtds);
   p.tdx_compliant_tcb.clear();
   // validate() accepted only these spellings.
   for (auto s : {tee::TdxTcbStatus::up_to_date, tee::TdxTcbStatus::sw_hardening_needed,

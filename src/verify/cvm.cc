@@ -47,6 +47,13 @@ std::string hex(const std::array<uint8_t, N>& a) {
   return to_hex(ByteView(a.data(), a.size()));
 }
 
+template <size_t N>
+bool listed(const std::vector<Bytes>& references, const std::array<uint8_t, N>& value) {
+  return std::any_of(references.begin(), references.end(), [&](const Bytes& r) {
+    return r.size() == N && std::equal(r.begin(), r.end(), value.begin());
+  });
+}
+
 void add_mismatch(std::string& out, bool equal, const char* field) {
   if (equal) return;
   if (!out.empty()) out += ", ";
@@ -141,12 +148,20 @@ json runtime_claim(const tee::HclReport& hcl) {
 
 namespace detail {
 
-CvmCompliance snp_compliance(const tee::SnpReport& r) {
+CvmCompliance snp_compliance(const tee::SnpReport& r, const CvmPolicy& policy) {
   CvmCompliance c;
+  const bool id_key_present =
+      std::any_of(r.id_key_digest.begin(), r.id_key_digest.end(), [](uint8_t b) { return b != 0; });
   if (r.policy.debug_allowed) {
     c.detail = "the guest policy allows debugging (POLICY.DEBUG)";
   } else if (r.vmpl != 0) {
     c.detail = "the report was requested at VMPL " + std::to_string(r.vmpl) + ", not by the HCL at VMPL 0";
+  } else if (!listed(policy.snp_launch_measurements, r.measurement) &&
+             !(id_key_present && listed(policy.snp_id_key_digests, r.id_key_digest))) {
+    c.detail = "neither the launch measurement " + hex(r.measurement) + " nor the ID key digest " +
+               hex(r.id_key_digest) +
+               " is a configured reference (cvm.snpLaunchMeasurements / cvm.snpIdKeyDigests): the paravisor is not "
+               "identified";
   } else {
     c.compliant = true;
   }
@@ -158,6 +173,8 @@ CvmCompliance tdx_compliance(const tee::TdQuoteBody& body, std::optional<tee::Td
   CvmCompliance c;
   if (body.debug()) {
     c.detail = "the TD is debuggable (TDATTRIBUTES.DEBUG)";
+  } else if (!listed(policy.tdx_mrtds, body.mr_td)) {
+    c.detail = "MRTD " + hex(body.mr_td) + " is not a configured reference (cvm.tdxMrtds): the paravisor is not identified";
   } else if (!tcb_status) {
     c.detail = "no TCB status: the quote was verified without TDX collateral";
   } else if (std::find(policy.tdx_compliant_tcb.begin(), policy.tdx_compliant_tcb.end(), *tcb_status) ==
@@ -315,7 +332,7 @@ Result<VerifiedCvmAttestation> verify_cvm_evidence(const CvmEvidence& ev, ByteVi
   json tee_claims;
   detail::CvmCompliance compliance;
   if (snp) {
-    compliance = detail::snp_compliance(snp_report->report());
+    compliance = detail::snp_compliance(snp_report->report(), policy);
     tee_claims = detail::snp_tee_claims(snp_report->report(), *hcl, compliance);
   } else {
     compliance = detail::tdx_compliance(tdx_quote->body(), tdx_quote->tcb_status(), policy);

@@ -70,6 +70,15 @@ struct CvmPolicy {
   // zero-padded to 64 (reason "hcl-user-data-mismatch"). Version 2 SNP evidence
   // is always checked against the nonce.
   std::optional<Bytes> expected_user_data;
+  // Reference values naming the paravisor the operator trusts (docs/tee-hcl.md
+  // "Compliance"). A genuine report proves only that SOME code at VMPL 0 / in
+  // some TD asked for it: outside Azure the guest kernel itself may run there
+  // and write any "HCL" runtime data. So a report is compliant only when its
+  // SNP launch MEASUREMENT or (non-zero) ID_KEY_DIGEST, or its TDX MRTD, is
+  // listed. Empty lists: nothing is compliant. 48 bytes each.
+  std::vector<Bytes> snp_launch_measurements;
+  std::vector<Bytes> snp_id_key_digests;
+  std::vector<Bytes> tdx_mrtds;
 };
 
 namespace detail {
@@ -84,9 +93,9 @@ struct CvmCompliance {
 };
 inline constexpr const char* kCompliant = "azure-compliant-cvm";
 inline constexpr const char* kNotCompliant = "not-compliant";
-// Not debuggable and VMPL 0.
-CvmCompliance snp_compliance(const tee::SnpReport& r);
-// Not debuggable, and a TCB status (collateral) listed in tdx_compliant_tcb.
+// Not debuggable, VMPL 0, and the launch measurement or ID key digest listed.
+CvmCompliance snp_compliance(const tee::SnpReport& r, const CvmPolicy& policy);
+// Not debuggable, MRTD listed, and a TCB status (collateral) listed in tdx_compliant_tcb.
 CvmCompliance tdx_compliance(const tee::TdQuoteBody& body, std::optional<tee::TdxTcbStatus> tcb_status,
                              const CvmPolicy& policy);
 nlohmann::json snp_tee_claims(const tee::SnpReport& r, const tee::HclReport& hcl, const CvmCompliance& c);

@@ -19,10 +19,13 @@
 #include "policy/release_policy.h"
 #include "support/cli_runner.h"
 #include "support/test_support.h"
+#include "tee/hcl_report.h"
+#include "tee/snp_report.h"
 #include "token/base64url.h"
 #include "token/jwk.h"
 #include "token/jwt.h"
 #include "tpm/attest.h"
+#include "verify/cvm.h"
 
 namespace tl::test {
 namespace {
@@ -75,6 +78,17 @@ Bytes swtpm_sized_hcl_report(const Bytes& full) {
   return out;
 }
 
+// The launch measurement (hex) of the SEV-SNP report inside recorded evidence.
+Result<std::string> snp_measurement(const json& evidence) {
+  auto ev = verify::decode_cvm_evidence(evidence, verify::CvmEvidenceType::az_snp_vtpm);
+  if (!ev) return ev.take_error();
+  auto hcl = tee::parse_hcl_report(ev->hcl_report);
+  if (!hcl) return hcl.take_error();
+  auto r = tee::parse_snp_report(hcl->hardware_report);
+  if (!r) return r.take_error();
+  return to_hex(ByteView(r->measurement.data(), r->measurement.size()));
+}
+
 class CvmE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -82,8 +96,22 @@ class CvmE2E : public ::testing::Test {
     auto ca = VtpmCa::create(root_->path() / "vtpm-ca");
     if (!ca) return fail("vTPM CA: " + ca.error().message);
     ca_ = std::move(*ca);
-    auto svc = Tlaunchd::start(root_->path() / "svc",
-                               {"--ek-ca", ca_->root_pem().string(), "--ek-ca", ca_->issuer_pem().string()});
+    // The paravisors this tlaunchd trusts as compliant: the launch measurements
+    // of the recorded Azure reports, read from the vectors (an operator lists
+    // Azure's published paravisor measurements or ID keys the same way).
+    json measurements = json::array();
+    for (const char* f : {"evidence-v1.json", "evidence-genoa.json"}) {
+      const std::string path = test::vector_path(std::string(kSnpDir) + f).string();
+      if (path.empty()) return fail(std::string("vector missing: ") + f);
+      auto m = snp_measurement(load_json(path));
+      if (!m) return fail(std::string(f) + ": " + m.error().message);
+      measurements.push_back(*m);
+    }
+    fs::create_directories(root_->path() / "svc");
+    const fs::path config = root_->path() / "svc/cvm-config.json";
+    std::ofstream(config) << json{{"cvm", {{"snpLaunchMeasurements", measurements}}}}.dump();
+    auto svc = Tlaunchd::start(root_->path() / "svc", {"--config", config.string(), "--ek-ca", ca_->root_pem().string(),
+                                                       "--ek-ca", ca_->issuer_pem().string()});
     if (!svc) return fail("tlaunchd: " + svc.error().message);
     svc_ = std::move(*svc);
     std::ifstream in(root_->path() / "svc/tlaunchd.db.admin-token");
@@ -335,6 +363,37 @@ TEST_F(CvmE2E, WrongNonceMutatedHclReportAndATdxOnlyPolicyAreRefusedWithTheirRea
   EXPECT_EQ(post("/appraise", {{"evidenceType", "az-snp-vtpm"}, {"evidence", extra}, {"nonce", b64("challenge")}}, 400)
                 .value("reason", ""),
             "evidence-malformed");
+}
+
+// A genuine report proves only that some code at VMPL 0 asked for it: a
+// tlaunchd that names no trusted paravisor finds no CVM compliant.
+TEST_F(CvmE2E, WithoutReferenceMeasurementsNoCvmIsCompliant) {
+  TL_REQUIRE_VECTOR(ev, std::string(kSnpDir) + "evidence-v1.json");
+  auto plain = Tlaunchd::start(root_->path() / "plain", {});
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  auto c = http::Client::create((*plain)->base_url());
+  ASSERT_TRUE(c.ok());
+  const json req = {{"evidenceType", "az-snp-vtpm"}, {"evidence", load_json(ev)}, {"nonce", b64("challenge")}};
+  auto resp = (*c)->request("POST", "/appraise", req.dump(), http::Headers{{"Content-Type", "application/json"}});
+  ASSERT_TRUE(resp.ok()) << resp.error().message;
+  ASSERT_EQ(resp->status, 200) << resp->body;
+  const json a = json::parse(resp->body);
+  ASSERT_EQ(a.value("result", ""), "pass") << a.dump();
+  EXPECT_EQ(a["claims"]["x-ms-compliance-status"], "not-compliant");
+  EXPECT_NE(a["claims"].value("x-tl-compliance-detail", "").find("cvm.snpLaunchMeasurements"), std::string::npos)
+      << a.dump();
+}
+
+// Tokens from the open CVM endpoints are release targets only: presented as a
+// bearer credential they identify nobody.
+TEST_F(CvmE2E, SevSnpVmTokenIsNotAKeyVaultCredential) {
+  TL_REQUIRE_VECTOR(ev, std::string(kSnpDir) + "evidence-v1.json");
+  const json answer = post("/attest/sevsnpvm", {{"evidence", load_json(ev)}, {"nonce", b64("challenge")}}, 200);
+  const std::string token = answer.value("token", "");
+  ASSERT_FALSE(token.empty());
+  auto resp = call(token, "GET", "/keys");
+  EXPECT_EQ(resp.status, 401) << resp.body;
+  EXPECT_NE(resp.body.find("release targets"), std::string::npos) << resp.body;
 }
 
 TEST_F(CvmE2E, RecordedTdxEvidenceVerifiesButIsNotCompliantWithoutCollateral) {

@@ -115,9 +115,11 @@ void expect_snp_claims(const VerifiedCvmAttestation& v, const std::string& pcr0,
   // x-ms-runtime is the HCL runtime data as the report has it.
   EXPECT_EQ(t.at("x-ms-runtime"), v.hcl().runtime_json);
   EXPECT_EQ(t.at("x-ms-runtime").at("keys")[0].at("kid"), "HCLAkPub");
-  // Genuine Azure reports: not debuggable, VMPL 0.
-  EXPECT_TRUE(v.compliant()) << v.compliance_detail();
-  EXPECT_EQ(t.at("x-ms-compliance-status"), "azure-compliant-cvm");
+  // Genuine Azure reports (not debuggable, VMPL 0), but policy_at() names no
+  // reference measurement, so the paravisor is not identified: not compliant.
+  EXPECT_FALSE(v.compliant());
+  EXPECT_EQ(t.at("x-ms-compliance-status"), "not-compliant");
+  EXPECT_NE(v.compliance_detail().find("not identified"), std::string::npos) << v.compliance_detail();
   const json& p = v.vtpm_claims();
   EXPECT_EQ(p.at("x-tl-pcrs").at("sha256").at("0"), pcr0);
   EXPECT_EQ(p.at("x-tl-pcrs").at("sha256").size(), 24u);
@@ -316,9 +318,11 @@ TEST_F(CvmVerify, SnpDebugGuestIsNeverCompliant) {
   auto v = verify_cvm_evidence(snp("evidence-v1.json"), kChallenge, policy_at());
   ASSERT_TRUE(v.ok()) << v.error().message;
   tee::SnpReport r = v->snp()->report();
-  EXPECT_TRUE(detail::snp_compliance(r).compliant);
+  CvmPolicy p = policy_at();
+  p.snp_launch_measurements.push_back(Bytes(r.measurement.begin(), r.measurement.end()));
+  EXPECT_TRUE(detail::snp_compliance(r, p).compliant);
   r.policy.debug_allowed = true;
-  auto c = detail::snp_compliance(r);
+  auto c = detail::snp_compliance(r, p);
   EXPECT_FALSE(c.compliant);
   EXPECT_NE(c.detail.find("debug"), std::string::npos) << c.detail;
   json claims = detail::snp_tee_claims(r, v->hcl(), c);
@@ -327,9 +331,41 @@ TEST_F(CvmVerify, SnpDebugGuestIsNeverCompliant) {
   EXPECT_EQ(claims.at("x-tl-compliance-detail"), c.detail);
   r = v->snp()->report();
   r.vmpl = 2;
-  c = detail::snp_compliance(r);
+  c = detail::snp_compliance(r, p);
   EXPECT_FALSE(c.compliant);
   EXPECT_NE(c.detail.find("VMPL 2"), std::string::npos) << c.detail;
+}
+
+// Outside Azure a guest kernel may itself run at VMPL 0 and write any "HCL"
+// runtime data into a genuine report, so only a listed launch measurement or
+// ID key digest makes a report compliant.
+TEST_F(CvmVerify, SnpComplianceNeedsAReferenceMeasurementOrIdKey) {
+  CvmPolicy p = policy_at();
+  auto unlisted = verify_cvm_evidence(snp("evidence-v1.json"), kChallenge, p);
+  ASSERT_TRUE(unlisted.ok()) << unlisted.error().message;
+  EXPECT_FALSE(unlisted->compliant());
+  const auto& r = unlisted->snp()->report();
+  Bytes measurement(r.measurement.begin(), r.measurement.end());
+  Bytes other = measurement;
+  other[0] ^= 1;
+  p.snp_launch_measurements = {other};
+  EXPECT_FALSE(verify_cvm_evidence(snp("evidence-v1.json"), kChallenge, p)->compliant());
+  p.snp_launch_measurements = {other, measurement};
+  auto listed = verify_cvm_evidence(snp("evidence-v1.json"), kChallenge, p);
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  EXPECT_TRUE(listed->compliant()) << listed->compliance_detail();
+  EXPECT_EQ(listed->tee_claims().at("x-ms-compliance-status"), "azure-compliant-cvm");
+  // The ID key digest (Azure signs its paravisor's ID block) also identifies it,
+  // unless it is all zero (no ID block: nothing was signed).
+  p.snp_launch_measurements.clear();
+  p.snp_id_key_digests = {Bytes(r.id_key_digest.begin(), r.id_key_digest.end())};
+  const bool id_key_present =
+      std::any_of(r.id_key_digest.begin(), r.id_key_digest.end(), [](uint8_t b) { return b != 0; });
+  EXPECT_EQ(verify_cvm_evidence(snp("evidence-v1.json"), kChallenge, p)->compliant(), id_key_present);
+  tee::SnpReport no_id = r;
+  no_id.id_key_digest.fill(0);
+  p.snp_id_key_digests = {Bytes(48, 0)};
+  EXPECT_FALSE(detail::snp_compliance(no_id, p).compliant);
 }
 
 // ---- az-tdx-vtpm ----
@@ -349,10 +385,17 @@ TEST_F(CvmVerify, TdxEvidenceWithChallenge) {
     EXPECT_EQ(t.at("x-ms-tdxvm-rtmr0"), to_hex(ByteView(body.rtmr[0].data(), body.rtmr[0].size())));
     EXPECT_EQ(t.at("x-ms-tdxvm-is-debuggable"), false);
     EXPECT_TRUE(t.at("x-ms-tdxvm-tcb-status").is_null());
-    // Without collateral there is no TCB status: verified, but not compliant.
+    // MRTD not a configured reference: verified, but not compliant.
     EXPECT_FALSE(v->compliant());
     EXPECT_EQ(t.at("x-ms-compliance-status"), "not-compliant");
-    EXPECT_NE(v->compliance_detail().find("collateral"), std::string::npos) << v->compliance_detail();
+    EXPECT_NE(v->compliance_detail().find("cvm.tdxMrtds"), std::string::npos) << v->compliance_detail();
+    // With the MRTD listed, still not compliant: no collateral, no TCB status.
+    CvmPolicy p = policy_at();
+    p.tdx_mrtds.push_back(Bytes(body.mr_td.begin(), body.mr_td.end()));
+    auto listed = verify_cvm_evidence(tdx(f), kChallenge, p);
+    ASSERT_TRUE(listed.ok()) << listed.error().message;
+    EXPECT_FALSE(listed->compliant());
+    EXPECT_NE(listed->compliance_detail().find("collateral"), std::string::npos) << listed->compliance_detail();
     EXPECT_EQ(v->vtpm_claims().at("x-tl-nonce"), want.at("report_data"));
     EXPECT_EQ(v->vtpm_claims().at("x-tl-pcrs").at("sha256").at("0"), want.at("tpm.pcr00"));
     EXPECT_EQ(v->vtpm_claims().at("x-ms-azurevm-vmid"), "6332533D-5649-4D02-8AA7-8F64B7C3EE21");
@@ -423,6 +466,8 @@ TEST_F(CvmVerify, TdxComplianceRule) {
   ASSERT_TRUE(v.ok()) << v.error().message;
   tee::TdQuoteBody body = v->tdx()->body();
   CvmPolicy p;  // UpToDate only
+  EXPECT_FALSE(detail::tdx_compliance(body, tee::TdxTcbStatus::up_to_date, p).compliant);  // MRTD not listed
+  p.tdx_mrtds.push_back(Bytes(body.mr_td.begin(), body.mr_td.end()));
   EXPECT_TRUE(detail::tdx_compliance(body, tee::TdxTcbStatus::up_to_date, p).compliant);
   auto c = detail::tdx_compliance(body, tee::TdxTcbStatus::out_of_date, p);
   EXPECT_FALSE(c.compliant);
