@@ -376,16 +376,26 @@ Result<json> Service::attest(const json& req) {
   auto baseline = fleet_->baseline_for_vm(evidence->vm_id);
   if (!baseline) log_.error("fleet: reading the baseline failed", {{"vmId", evidence->vm_id}, {"error", baseline.error().message}});
   auto verified = verify_for(*evidence, evidence->nonce, **vm, baseline ? *baseline : nullptr);
-  // A confidential VM's hardware evidence, only once its TPM evidence checked out.
+  // A confidential VM's hardware evidence, only once its TPM evidence checked
+  // out. It only ADDS claims: when it does not verify (an HCL AK that is not
+  // the enrolled one, no VCEK or TD quote sent, …) the vTPM attestation stands
+  // on its own, the token carries no x-ms-isolation-tee, and
+  // x-tl-isolation-tee-error says why. Failing the attestation instead would
+  // turn every CVM whose agent cannot reach its VCEK Unhealthy.
   std::optional<json> isolation_tee;
   std::optional<Error> tee_failure;
   if (verified && evidence->tee) {
     auto t = verify_agent_tee(*evidence, **vm);
-    if (t) isolation_tee = std::move(*t);
-    else tee_failure = t.take_error();
+    if (t) {
+      isolation_tee = std::move(*t);
+    } else {
+      tee_failure = t.take_error();
+      log_.warn("attest: confidential VM evidence not verified; token without x-ms-isolation-tee",
+                {{"vmId", evidence->vm_id}, {"reason", tee_failure->reason}, {"error", tee_failure->message}});
+    }
   }
-  if (!verified || tee_failure) {
-    const Error failure = tee_failure ? *tee_failure : verified.error();
+  if (!verified) {
+    const Error failure = verified.error();
     // A rejection changes the fleet's view of the VM only once per challenge:
     // the nonce is used up first, so a captured evidence body replayed with a
     // mangled log or key cannot make a healthy VM Unhealthy (docs/fleet.md).
@@ -403,6 +413,8 @@ Result<json> Service::attest(const json& req) {
   json claims = verified->claims();
   claims["nonce"] = token::base64url_encode(evidence->nonce);
   if (isolation_tee) claims["x-ms-isolation-tee"] = std::move(*isolation_tee);
+  if (tee_failure)
+    claims["x-tl-isolation-tee-error"] = json{{"reason", tee_failure->reason}, {"detail", tee_failure->message}};
   auto token = issuer_->issue(std::move(claims));
   if (!token) return with_reason("internal-error", token.take_error());
   return json{{"token", *token}};

@@ -450,10 +450,11 @@ TEST_F(CvmE2E, MalformedCvmRequestsAreRefusedNamingTheMember) {
 }
 
 // The agent on a (simulated) CVM: the HCL report in NV 0x01400001 of an swtpm
-// vTPM is read by the agent and sent as evidence "tee"; tlaunchd refuses it
-// because the report's HCLAkPub is Azure's vTPM AK, not this TPM's enrolled AK.
+// vTPM is read by the agent and sent as evidence "tee"; tlaunchd does not use
+// it because the report's HCLAkPub is Azure's vTPM AK, not this TPM's enrolled
+// AK: the token has no x-ms-isolation-tee and says why.
 // Without the index the same VM attests as before, with no x-ms-isolation-tee.
-TEST_F(CvmE2E, AgentSendsTheHclReportFromNvAndTlaunchdRefusesAForeignAk) {
+TEST_F(CvmE2E, AgentSendsTheHclReportFromNvAndAForeignAkAddsNoTeeClaims) {
   TL_REQUIRE_VECTOR(hcl, std::string(kTdxDir) + "hcl-report.bin");
   const Bytes report = swtpm_sized_hcl_report(read_file(hcl));
   auto tpm = start_vm_tpm(*ca_, root_->path() / "agent-vm", boot_log_path());
@@ -500,9 +501,16 @@ TEST_F(CvmE2E, AgentSendsTheHclReportFromNvAndTlaunchdRefusesAForeignAk) {
   ASSERT_TRUE(sent.ok());
   EXPECT_EQ(*sent, report);
 
-  auto refused = (*client)->attest();
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().reason, "hcl-ak-mismatch") << refused.error().message;
+  // The HCL report names another AK than the one enrolled: the vTPM
+  // attestation stands, but nothing of the hardware evidence reaches the token.
+  auto foreign = (*client)->attest();
+  ASSERT_TRUE(foreign.ok()) << foreign.error().message;
+  auto ft = verified(foreign->token);
+  ASSERT_TRUE(ft);
+  EXPECT_FALSE(ft->claims().contains("x-ms-isolation-tee"));
+  ASSERT_TRUE(ft->claims().contains("x-tl-isolation-tee-error")) << ft->claims().dump();
+  EXPECT_EQ(ft->claims()["x-tl-isolation-tee-error"]["reason"], "hcl-ak-mismatch") << ft->claims().dump();
+  EXPECT_EQ(ft->claims()["x-ms-azurevm-vmid"], "cvm-agent-vm");
 
   // The index gone again: attests as before.
   auto undef = sh("tpm2_nvundefine" + t + " -C o 0x01400001");
