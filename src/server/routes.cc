@@ -19,11 +19,27 @@ using JsonCall = std::function<Result<json>(const http::Request&, const json&)>;
 
 enum class Kind { plain, attestation, enrollment };
 
-http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCall call, Kind kind = Kind::plain) {
-  return [route, &log, &metrics, call = std::move(call), kind](const http::Request& req) {
+// Recorded CVM evidence is at most a few tens of KiB (byte-array encodings
+// included); 1 MiB leaves room and bounds the open endpoints' parse cost.
+constexpr size_t kMaxCvmBody = 1024 * 1024;
+
+// max_body (bytes, 0 = the HTTP layer's 8 MiB) is checked before the JSON is
+// parsed: a parsed document costs many times its text (byte arrays above all).
+http::Handler json_post(const char* route, Logger& log, Metrics& metrics, JsonCall call, Kind kind = Kind::plain,
+                        size_t max_body = 0) {
+  return [route, &log, &metrics, call = std::move(call), kind, max_body](const http::Request& req) {
     const auto start = Clock::now();
     http::Response resp;
     std::string reason;
+    if (max_body != 0 && req.body.size() > max_body) {
+      reason = "payload-too-large";
+      resp = problem(reason, "the body is " + std::to_string(req.body.size()) + " bytes; " + route + " accepts at most " +
+                                 std::to_string(max_body));
+      metrics.count_request(route, method_label(req.method), resp.status);
+      log.info("request rejected", {{"route", route}, {"status", resp.status}, {"reason", reason},
+                                    {"remote", req.remote_address}});
+      return resp;
+    }
     auto body = parse_body(req);
     if (!body) {
       reason = body.error().reason;
@@ -109,10 +125,10 @@ http::Router make_router(Service& service, Logger& log, Metrics& metrics, KeySer
   // Confidential VMs (MAA-like, unauthenticated: docs/tlaunchd.md "Confidential VMs").
   r.add("POST", "/attest/sevsnpvm", json_post("/attest/sevsnpvm", log, metrics, [&](const http::Request&, const json& b) {
           return service.attest_cvm(verify::CvmEvidenceType::az_snp_vtpm, b);
-        }, Kind::attestation));
+        }, Kind::attestation, kMaxCvmBody));
   r.add("POST", "/attest/tdxvm", json_post("/attest/tdxvm", log, metrics, [&](const http::Request&, const json& b) {
           return service.attest_cvm(verify::CvmEvidenceType::az_tdx_vtpm, b);
-        }, Kind::attestation));
+        }, Kind::attestation, kMaxCvmBody));
   add_fleet_routes(r, service, log, metrics);
   r.set_fallback([&metrics](int status, const http::Request& req) {
     metrics.count_request("(unmatched)", method_label(req.method), status);

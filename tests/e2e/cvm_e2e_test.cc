@@ -447,6 +447,13 @@ TEST_F(CvmE2E, MalformedCvmRequestsAreRefusedNamingTheMember) {
     EXPECT_EQ(p.value("reason", ""), c.reason);
     EXPECT_NE(p.value("detail", "").find(c.detail), std::string::npos) << p.dump();
   }
+  // Over the open endpoints' 1 MiB limit: refused before parsing.
+  json big = {{"evidence", {{"report", json::array()}}}, {"nonce", b64("challenge")}};
+  big["evidence"]["report"] = json(std::vector<int>(600'000, 0));
+  for (const char* path : {"/attest/sevsnpvm", "/attest/tdxvm"}) {
+    const json p = post(path, big, 413);
+    EXPECT_EQ(p.value("reason", ""), "payload-too-large") << p.dump();
+  }
 }
 
 // The agent on a (simulated) CVM: the HCL report in NV 0x01400001 of an swtpm
