@@ -28,6 +28,9 @@ constexpr std::string_view kTemplates[] = {
     R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","os":@})",
     R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","os":{"type":"Linux","distro":"Debian GNU/Linux","versionMajor":12,"versionMinor":0,"kernelRelease":@},"kernelModules":@})",
     R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","os":{"type":"Linux","distro":"Debian GNU/Linux","versionMajor":12,"versionMinor":0},"kernelModules":{"taint":@,"unsigned":@,"rejected":["a"],"imaFailures":[]}})",
+    // The confidential VM member "tee" (issue 6).
+    R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","os":{"type":"Linux","distro":"Debian GNU/Linux","versionMajor":12,"versionMinor":0},"tee":@})",
+    R"({"version":1,"vmId":"vm-1","nonce":"AAEC","quote":{"attest":"_1RDRw","signature":"ABQACw"},"pcrs":{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}},"eventLog":"AAAAAA","os":{"type":"Linux","distro":"Debian GNU/Linux","versionMajor":12,"versionMinor":0},"tee":{"type":@,"hclReport":@,"vcek":"AAEC","tdQuote":@}})",
 };
 
 }  // namespace
