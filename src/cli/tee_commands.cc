@@ -7,6 +7,8 @@
 // path the verifier uses, so the CLI and tlaunchd cannot disagree) and exits 0
 // only when every check passed (docs/cli.md "Confidential VM evidence").
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -22,6 +24,7 @@
 #include "crypto/x509.h"
 #include "tee/check.h"
 #include "tee/hcl_report.h"
+#include "tee/snp_certs.h"
 #include "tee/snp_report.h"
 #include "tee/snp_verify.h"
 #include "tee/tdx_quote.h"
@@ -33,7 +36,8 @@ namespace {
 using nlohmann::ordered_json;
 
 constexpr const char* kSnpHelp =
-    "usage: tlaunch snp verify --report FILE --vcek FILE [--chain FILE | --product milan|genoa|turin]\n"
+    "usage: tlaunch snp verify --report FILE [--vcek FILE | --cert-store DIR | --kds [--kds-url URL]]\n"
+    "                          [--chain FILE | --product milan|genoa|turin]\n"
     "                          [--at TIME] [--report-data HEX] [--json]\n"
     "\n"
     "Verify an AMD SEV-SNP ATTESTATION_REPORT: its ECDSA P-384 signature under the VCEK\n"
@@ -41,8 +45,14 @@ constexpr const char* kSnpHelp =
     "VCEK's TCB extensions against REPORTED_TCB and its hwid against CHIP_ID.\n"
     "\n"
     "  --report FILE       the report: 1184 raw bytes, or the same as hex text\n"
-    "  --vcek FILE         the VCEK or VLEK certificate, DER or PEM (required: nothing is\n"
-    "                      fetched from AMD's KDS by this offline command)\n"
+    "  --vcek FILE         the VCEK or VLEK certificate, DER or PEM\n"
+    "  --cert-store DIR    instead: an offline store (DIR/<product>/vcek/<chip_id>-<tcb>.der,\n"
+    "                      ark.pem, ask.pem; docs/tee-snp.md)\n"
+    "  --kds               instead: fetch the VCEK for the report's chip and REPORTED_TCB from\n"
+    "                      AMD's Key Distribution Service (cached in\n"
+    "                      $XDG_CACHE_HOME/trustlaunch/kds or ~/.cache/trustlaunch/kds)\n"
+    "  --kds-url URL       KDS base URL (default https://kdsintf.amd.com; implies --kds)\n"
+    "                      One of --vcek, --cert-store, --kds is required.\n"
     "  --chain FILE        PEM with the ASK (or ASVK) and the ARK (AMD's cert_chain); the\n"
     "                      ARK must still be the shipped one. Default: the shipped ASK and ARK\n"
     "  --product P         milan, genoa or turin, for a version 2 report that does not name\n"
@@ -195,14 +205,24 @@ int verdict(const char* cmd, const std::vector<tee::Check>& checks, bool ok) {
   return checks.front().name == "parse" && !checks.front().passed ? kExitBadInput : kExitFailed;
 }
 
+// Where fetched KDS certificates are kept between runs (empty: memory only).
+std::filesystem::path kds_cache_dir() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0')
+    return std::filesystem::path(x) / "trustlaunch/kds";
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0')
+    return std::filesystem::path(h) / ".cache/trustlaunch/kds";
+  return {};
+}
+
 std::string_view hardware_name(tee::HclHardware h) { return h == tee::HclHardware::snp ? "SEV-SNP" : "TDX"; }
 
 }  // namespace
 
 int snp_verify(const Args& args) {
   const char* cmd = "snp verify";
-  auto opts = parse_options(args, OptionSpec{{"--json", "--help", "-h"},
-                                             {"--report", "--vcek", "--chain", "--product", "--at", "--report-data"}});
+  auto opts = parse_options(args, OptionSpec{{"--json", "--help", "-h", "--kds"},
+                                             {"--report", "--vcek", "--chain", "--product", "--at", "--report-data",
+                                              "--cert-store", "--kds-url"}});
   if (!opts) return usage_error(cmd, opts.error().message);
   if (opts->has("--help") || opts->has("-h")) {
     std::cout << kSnpHelp;
@@ -210,8 +230,13 @@ int snp_verify(const Args& args) {
   }
   if (!opts->positionals.empty()) return usage_error(cmd, "unexpected argument '" + opts->positionals[0] + "'");
   if (!opts->value("--report")) return usage_error(cmd, "missing --report");
-  if (!opts->value("--vcek"))
-    return usage_error(cmd, "missing --vcek (this offline command does not fetch the VCEK from AMD's KDS)");
+  const bool kds = opts->has("--kds") || opts->value("--kds-url");
+  const int sources = (opts->value("--vcek") ? 1 : 0) + (opts->value("--cert-store") ? 1 : 0) + (kds ? 1 : 0);
+  if (sources == 0)
+    return usage_error(cmd, "where is the VCEK? give --vcek FILE, --cert-store DIR or --kds (fetch from AMD's KDS)");
+  if (sources > 1) return usage_error(cmd, "give only one of --vcek, --cert-store and --kds");
+  if (opts->value("--chain") && !opts->value("--vcek"))
+    return usage_error(cmd, "--chain goes with --vcek (the store and KDS supply the chain)");
   if (opts->value("--chain") && opts->value("--product"))
     return usage_error(cmd, "give --chain or --product, not both (the chain names its product)");
   tee::SnpVerifyOptions vo;
@@ -231,13 +256,31 @@ int snp_verify(const Args& args) {
   auto report = raw_or_hex(*raw, tee::kSnpReportSize, *opts->value("--report"));
   if (!report) return input_error(cmd, report.error().message);
   tee::SnpCertChain chain;
-  auto vcek_bytes = read_file_bytes(*opts->value("--vcek"));
-  if (!vcek_bytes) return input_error(cmd, vcek_bytes.error().message);
-  auto vcek = one_certificate(*opts->value("--vcek"), *vcek_bytes);
-  if (!vcek) return input_error(cmd, vcek.error().message);
-  chain.vcek = std::move(*vcek);
-  if (auto c = opts->value("--chain"))
-    if (auto st = load_chain(*c, chain); !st) return input_error(cmd, st.error().message);
+  if (auto v = opts->value("--vcek")) {
+    auto vcek_bytes = read_file_bytes(*v);
+    if (!vcek_bytes) return input_error(cmd, vcek_bytes.error().message);
+    auto vcek = one_certificate(*v, *vcek_bytes);
+    if (!vcek) return input_error(cmd, vcek.error().message);
+    chain.vcek = std::move(*vcek);
+    if (auto c = opts->value("--chain"))
+      if (auto st = load_chain(*c, chain); !st) return input_error(cmd, st.error().message);
+  } else if (auto parsed = tee::parse_snp_report(*report, vo.product); parsed) {
+    // The store and KDS are addressed by the report's chip id and TCB. (A report
+    // that does not parse goes on without a VCEK: its "parse" check says why.)
+    if (auto dir = opts->value("--cert-store")) {
+      auto c = tee::load_snp_certs(*dir, *parsed);
+      if (!c) return input_error(cmd, "--cert-store " + *dir + ": " + c.error().message);
+      chain = std::move(*c);
+    } else {
+      tee::KdsOptions ko;
+      if (auto url = opts->value("--kds-url")) ko.base_url = *url;
+      ko.cache_dir = kds_cache_dir();
+      tee::KdsClient client(ko);
+      auto c = client.certificates(*parsed);
+      if (!c) return input_error(cmd, "AMD KDS (" + ko.base_url + "): " + c.error().message);
+      chain = std::move(*c);
+    }
+  }
 
   const tee::SnpReportCheck rep = tee::check_snp_report(*report, chain, vo);
   if (opts->has("--json")) {

@@ -5,13 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "common/hex.h"
+#include "http/http.h"
 #include "support/cli_runner.h"
 #include "support/test_support.h"
+#include "tee/snp_report.h"
 #include "token/base64url.h"
 
 namespace tl::cli {
@@ -121,6 +126,75 @@ TEST(SnpVerifyCli, MutatedReportFailsNamingTheSignatureCheck) {
           " --chain " + shell_quote(chain.string()));
   EXPECT_NE(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("\u2717"), std::string::npos) << r.out;
+}
+
+// Without --vcek: the certificates from an offline store, or from AMD's KDS
+// (here a real HTTP server on 127.0.0.1 answering KDS's paths), cached on disk.
+TEST(SnpVerifyCli, VcekFromAnOfflineStoreOrFromKds) {
+  TL_REQUIRE_VECTOR(dir, "cvm/virtee-milan-report");
+  const Bytes report_bytes = milan_report_bytes(dir / "report_milan.hex");
+  auto report = tee::parse_snp_report(report_bytes, tee::SnpProduct::milan);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  TempDir tmp;
+  const fs::path raw = tmp.file("report.bin", report_bytes);
+  char tcb[20];
+  std::snprintf(tcb, sizeof tcb, "%016llx", static_cast<unsigned long long>(report->reported_tcb.raw));
+
+  // The store: laid out as docs/tee-snp.md says.
+  const fs::path store = tmp.path() / "store";
+  fs::create_directories(store / "milan/vcek");
+  fs::copy_file(dir / "ark.pem", store / "milan/ark.pem");
+  fs::copy_file(dir / "ask.pem", store / "milan/ask.pem");
+  const std::string base = "snp verify --report " + shell_quote(raw.string()) + " --product milan";
+  auto r = run(base + " --cert-store " + shell_quote(store.string()));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;  // no VCEK for this chip and TCB yet
+  EXPECT_NE(r.err.find(to_hex(report->chip_id) + "-" + tcb), std::string::npos) << r.err;
+  fs::copy_file(dir / "vcek_milan.der", store / "milan/vcek" / (to_hex(report->chip_id) + "-" + tcb + ".der"));
+  r = run(base + " --cert-store " + shell_quote(store.string()) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(all_ok(parse_out(r)));
+
+  // KDS.
+  std::atomic<int> requests{0};
+  const Bytes vcek = test::read_file(dir / "vcek_milan.der");
+  const std::string chain = test::read_text(dir / "cert_chain_milan");
+  http::Router router;
+  router.add("GET", "/vcek/v1/{product}/{hwid}", [&](const http::Request& req) {
+    requests++;
+    if (req.path_params.at("product") != "Milan") return http::Response{404, {}, ""};
+    if (req.path_params.at("hwid") == "cert_chain") return http::Response{200, {}, chain};
+    return http::Response{200, {}, std::string(vcek.begin(), vcek.end())};
+  });
+  http::ServerOptions o;
+  o.threads = 1;
+  auto server = http::Server::start(o, std::move(router));
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  const std::string url = "http://127.0.0.1:" + std::to_string((*server)->port());
+  ::setenv("XDG_CACHE_HOME", (tmp.path() / "cache").c_str(), 1);
+  r = run(base + " --kds-url " + shell_quote(url) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(all_ok(parse_out(r)));
+  const int fetched = requests.load();
+  EXPECT_GE(fetched, 1);
+  // A second run answers from the cache: KDS is rate limited, so it is not asked again.
+  r = run(base + " --kds-url " + shell_quote(url));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(requests.load(), fetched);
+  EXPECT_TRUE(fs::exists(tmp.path() / "cache/trustlaunch/kds"));
+  // A KDS that has nothing for this product: the error names the service.
+  (*server).reset();
+  ::setenv("XDG_CACHE_HOME", (tmp.path() / "cache2").c_str(), 1);
+  r = run(base + " --kds-url " + shell_quote(url));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("AMD KDS"), std::string::npos) << r.err;
+  ::unsetenv("XDG_CACHE_HOME");
+
+  r = run(base);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--cert-store"), std::string::npos) << r.err;
+  r = run(base + " --kds --cert-store " + shell_quote(store.string()));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("only one"), std::string::npos) << r.err;
 }
 
 TEST(SnpVerifyCli, UsageErrors) {
