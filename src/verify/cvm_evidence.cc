@@ -8,6 +8,7 @@
 #include "token/base64url.h"
 #include "verify/cvm.h"
 #include "verify/reasons.h"
+#include "verify/evidence_json.h"
 
 namespace tl::verify {
 namespace {
@@ -23,26 +24,9 @@ constexpr size_t kMaxVcek = 8192;       // a VCEK is ~1.3 KiB DER
 constexpr size_t kMaxTdQuote = 128 * 1024;  // quote + PCK chain ~5 KiB
 constexpr size_t kPcrSize = 32;
 
-Error malformed(const std::string& path, const std::string& what) {
-  return Error{path + ": " + what, reason::kEvidenceMalformed};
-}
-
-const char* kind(const json& j) {
-  switch (j.type()) {
-    case json::value_t::object: return "object";
-    case json::value_t::array: return "array";
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::null: return "null";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    case json::value_t::number_float: return "number";
-    default: return "non-JSON value";
-  }
-}
-
+Error malformed(const std::string& path, const std::string& what) { return detail::evidence_malformed(path, what); }
 Error wrong_type(const std::string& path, const char* expected, const json& got) {
-  return malformed(path, std::string("expected ") + expected + ", got " + kind(got));
+  return detail::wrong_json_type(path, expected, got);
 }
 
 // Exactly these members (unknown ones refused: a typo must not drop a field).

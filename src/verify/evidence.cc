@@ -6,13 +6,13 @@
 #include <utility>
 
 #include "token/base64url.h"
+#include "verify/evidence_json.h"
 
 namespace tl::verify {
 namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kMalformed = "evidence-malformed";
 
 // Size limits of the binary fields (decoded bytes). Generous for the TPM
 // structures they hold (TPM 2.0 Part 2 maxima), small enough to refuse junk
@@ -35,26 +35,9 @@ constexpr size_t kMaxHclReport = 16 * 1024;
 constexpr size_t kMaxTdQuote = 16 * 1024;
 constexpr size_t kMaxVcek = 8 * 1024;
 
-Error malformed(const std::string& path, const std::string& what) {
-  return Error{path + ": " + what, kMalformed};
-}
-
-const char* kind(const json& j) {
-  switch (j.type()) {
-    case json::value_t::object: return "object";
-    case json::value_t::array: return "array";
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::null: return "null";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    case json::value_t::number_float: return "number";
-    default: return "non-JSON value";
-  }
-}
-
+Error malformed(const std::string& path, const std::string& what) { return detail::evidence_malformed(path, what); }
 Error wrong_type(const std::string& path, const char* expected, const json& got) {
-  return malformed(path, std::string("expected ") + expected + ", got " + kind(got));
+  return detail::wrong_json_type(path, expected, got);
 }
 
 std::string join(const std::string& path, const std::string& member) {
@@ -350,7 +333,7 @@ Result<TeeEvidence> decode_tee(const json& parent) {
 }  // namespace
 
 Result<Evidence> decode_evidence(const json& j, const EvidenceLimits& limits) {
-  if (!j.is_object()) return malformed("(document)", std::string("expected object, got ") + kind(j));
+  if (!j.is_object()) return malformed("(document)", std::string("expected object, got ") + detail::json_kind(j));
   if (auto s = check_members(j, "", {"version", "vmId", "nonce", "quote", "pcrs", "eventLog", "os"},
                              {"akPublic", "runtimeKey", "clientPayload", "kernelModules", "tee"});
       !s) {
