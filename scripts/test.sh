@@ -57,6 +57,9 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
     -DTL_SHARED_DIR="$shared" >/dev/null
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan asan
+  # The objects are only needed to relink; dropping them keeps the whole run
+  # within a few GB of disk (the binaries stay for re-running a failed test).
+  find build-asan -name '*.o' -delete
 fi
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
