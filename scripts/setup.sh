@@ -13,6 +13,7 @@ packages=(
   libboost-dev
   libcpp-httplib-dev libcivetweb-dev
   python3 hyperfine python3-jwt python3-jwcrypto python3-cryptography python3-yaml
+  qemu-system-x86 ovmf dosfstools mtools cpio kmod sbsigntool
 )
 
 if [ "$(id -u)" -ne 0 ]; then

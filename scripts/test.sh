@@ -3,7 +3,7 @@
 #   1. install packages (scripts/setup.sh)
 #   2. release build + every test (ctest, parallel)
 #   3. ASan+UBSan build + every test
-#   4. libFuzzer targets (clang), each for FUZZ_SECONDS (default 60) on seeds
+#   4. libFuzzer targets (clang), each for FUZZ_SECONDS (default 30 here) on seeds
 #      made from the real vectors in ../shared/vectors
 # Environment: JOBS (default: nproc), FUZZ_SECONDS, SKIP_FUZZ=1, SKIP_ASAN=1.
 set -euo pipefail
@@ -64,7 +64,7 @@ fi
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzzers"
-  if bash scripts/fuzz.sh; then
+  if FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh; then
     total_passed=$((total_passed + 1))
   else
     echo "test.sh: fuzzing found a problem (see above)" >&2
