@@ -1,0 +1,1 @@
+# tests for src/host/image_* (guest image builder)

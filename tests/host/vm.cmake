@@ -1,0 +1,1 @@
+# tests for src/host VM runtime (config, store, QEMU argv, supervisor, vTPM CA)
