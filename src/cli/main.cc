@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/vm_host.h"
 
 namespace {
 
@@ -28,8 +29,19 @@ constexpr const char* kUsage =
     "  vm show NAME\n"
     "  vm update NAME [--group G] [--secure-boot on|off] [--vtpm on|off] [--agent …]\n"
     "            [--power-state …] [--rebind-tpm]\n"
-    "  vm delete NAME\n"
+    "  vm delete NAME [--keep-inventory]\n"
     "      The VM inventory and each VM's attestation status.\n"
+    "\n"
+    "VMs on this host (QEMU + OVMF Secure Boot + swtpm; --host-dir DIR, $TLAUNCH_HOST_DIR):\n"
+    "  vm create NAME --security-type TrustedLaunch|Standard --image IMAGE\n"
+    "            [--enable-secure-boot|--disable-secure-boot] [--enable-vtpm|--disable-vtpm]\n"
+    "            [--memory MiB] [--cpus N] [--uefi-keys K] [--group G] [--release-key NAME]…\n"
+    "            [--attest-interval S] [--start [--wait-for none|ready|attest]]\n"
+    "  vm start NAME [--wait-for none|ready|attest] | vm stop NAME [--timeout S]\n"
+    "  vm restart NAME | vm ca\n"
+    "  vm update NAME --enable-secure-boot|--disable-secure-boot|--enable-vtpm|--disable-vtpm\n"
+    "            [--restart]\n"
+    "      vm list / show / delete include the VMs on this host.\n"
     "  baseline create GROUP --from-eventlog FILE [--variant NAME] [--pcrs LIST] [--add-variant]\n"
     "  baseline list\n"
     "  baseline show GROUP [--version N]\n"
@@ -87,6 +99,12 @@ constexpr Entry kCommands[] = {
     {"vm", "show", tl::cli::vm_show},
     {"vm", "update", tl::cli::vm_update},
     {"vm", "delete", tl::cli::vm_delete},
+    {"vm", "create", tl::cli::vm_create},
+    {"vm", "start", tl::cli::vm_start},
+    {"vm", "stop", tl::cli::vm_stop},
+    {"vm", "restart", tl::cli::vm_restart},
+    {"vm", "ca", tl::cli::vm_ca},
+    {"vm", "supervise", tl::cli::vm_supervise},
     {"baseline", "create", tl::cli::baseline_create},
     {"baseline", "list", tl::cli::baseline_list},
     {"baseline", "show", tl::cli::baseline_show},

@@ -1,5 +1,6 @@
 // tlaunch vm register | list | show | update | delete: the VM inventory over
-// tlaunchd's /vms routes (docs/fleet-api.md).
+// tlaunchd's /vms routes (docs/fleet-api.md). A VM that also lives on this
+// host (vm_host_local.cc) is shown and changed on both sides.
 #include <cstdio>
 #include <string>
 
@@ -7,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/fleet_args.h"
 #include "cli/fleet_output.h"
+#include "cli/vm_host.h"
 
 namespace tl::cli {
 
@@ -34,10 +36,13 @@ constexpr const char* kRegisterExit =
     "2 usage error, unreadable token file, or the server cannot be reached.\n";
 
 constexpr const char* kListHelp =
-    "usage: tlaunch vm list [--group G] [--health Healthy|Unhealthy|Unknown|Pending]\n"
+    "usage: tlaunch vm list [--group G] [--health Healthy|Unhealthy|Unknown|Pending] [--host-dir DIR]\n"
     "\n"
-    "List the registered VMs with their attestation status (every page).\n"
+    "List the registered VMs with their attestation status (every page). VMs on this\n"
+    "host come first with their power state, profile, accelerator and fleet health;\n"
+    "then the VMs only tlaunchd knows (a tlaunchd is then optional).\n"
     "\n"
+    "  --host-dir DIR     the host state root (default $TLAUNCH_HOST_DIR, else /var/lib/trustlaunch)\n"
     "  --group G          only VMs of this group\n"
     "  --health H         only VMs with this healthStatus\n";
 
@@ -45,22 +50,32 @@ constexpr const char* kListExit =
     "Exit status: 0 listed, 1 the server refused, 2 usage or connection error.\n";
 
 constexpr const char* kShowHelp =
-    "usage: tlaunch vm show NAME\n"
+    "usage: tlaunch vm show NAME [--host-dir DIR]\n"
     "\n"
     "Show a VM: its profile, its attestationStatus properties (Azure Local's names),\n"
-    "its recommendations and its number of open alerts.\n"
-    "\n";
+    "its recommendations and its number of open alerts. A VM on this host shows its\n"
+    "power state, accelerator, the guest's last console marker and last error first.\n"
+    "\n"
+    "  --host-dir DIR     the host state root (default $TLAUNCH_HOST_DIR, else /var/lib/trustlaunch)\n";
 
 constexpr const char* kShowExit =
-    "Exit status: 0 the VM is Healthy or Pending, 1 it is Unhealthy or Unknown, or the\n"
-    "server refused (vm-not-found …), 2 usage or connection error.\n";
+    "Exit status: 0 the VM is Healthy or Pending, 1 it is Unhealthy or Unknown, Crashed or\n"
+    "BootRefused on this host, or the server refused (vm-not-found …), 2 usage or connection error.\n";
 
 constexpr const char* kUpdateHelp =
     "usage: tlaunch vm update NAME [--group G] [--resource-id ID] [--security-type T]\n"
     "                        [--secure-boot on|off] [--vtpm on|off] [--agent installed|absent]\n"
     "                        [--power-state Running|Stopped] [--rebind-tpm]\n"
+    "       tlaunch vm update NAME --enable-secure-boot|--disable-secure-boot\n"
+    "                        |--enable-vtpm|--disable-vtpm [--restart] [--host-dir DIR]\n"
     "\n"
     "Change a registered VM (PATCH /vms/NAME); what is not given stays.\n"
+    "\n"
+    "The second form changes a VM on this host: Secure Boot off swaps in the varstore\n"
+    "without keys, on swaps the keys back; vTPM off removes the TPM device (its state\n"
+    "is kept), on adds it again. tlaunchd's profile is updated too when the VM is\n"
+    "registered. It takes effect at the next boot: --restart restarts a running VM\n"
+    "now; on a terminal you are asked; otherwise run 'tlaunch vm restart NAME'.\n"
     "\n"
     "  --rebind-tpm       forget the TPM (EK) the VM is bound to: its next verified\n"
     "                     attestation binds it anew (after a vTPM was replaced)\n"
@@ -70,9 +85,11 @@ constexpr const char* kUpdateExit =
     "Exit status: 0 updated, 1 the server refused, 2 usage or connection error.\n";
 
 constexpr const char* kDeleteHelp =
-    "usage: tlaunch vm delete NAME\n"
+    "usage: tlaunch vm delete NAME [--keep-inventory] [--host-dir DIR]\n"
     "\n"
-    "Remove a VM from the inventory; its open alerts resolve.\n"
+    "Remove a VM from the inventory; its open alerts resolve. A VM on this host is\n"
+    "stopped and its directory (disk, varstore, vTPM state and key, logs) removed,\n"
+    "and it leaves tlaunchd's inventory unless --keep-inventory is given.\n"
     "\n";
 
 constexpr const char* kDeleteExit =
@@ -215,9 +232,10 @@ int vm_register(const Args& args) {
 
 int vm_list(const Args& args) {
   constexpr std::string_view kCmd = "vm list";
-  auto parsed = parse_fleet_options(args, fleet_option_spec({}, {"--group", "--health"}));
+  auto parsed = parse_fleet_options(args, fleet_option_spec({}, {"--group", "--health", "--host-dir"}));
   if (!parsed) return report_failure(kCmd, parsed.error());
   if (!*parsed) return print_help(kListHelp, kListExit);
+  const bool local = !host_store(**parsed).names().empty();
   const ParsedOptions& o = **parsed;
   if (auto s = expect_positionals(o, {}); !s) return report_failure(kCmd, s.error());
   auto health = one_of(o, "--health", kHealth);
@@ -227,10 +245,12 @@ int vm_list(const Args& args) {
     if (auto s = check_name("group", group); !s) return report_failure(kCmd, s.error());
   }
 
+  if (local && !server_configured(o)) return local_vm_list(o, nullptr);
   auto api = ApiClient::from_options(o);
   if (!api) return report_failure(kCmd, api.error());
   auto all = api->get_all("/vms", {{"group", group}, {"healthStatus", health->value_or("")}});
   if (!all) return report_failure(kCmd, all.error());
+  if (local) return local_vm_list(o, *all);
   if (o.has("--json")) {
     print_json(*all);
     return kExitOk;
@@ -248,13 +268,14 @@ int vm_list(const Args& args) {
 
 int vm_show(const Args& args) {
   constexpr std::string_view kCmd = "vm show";
-  auto parsed = parse_fleet_options(args, fleet_option_spec({}, {}));
+  auto parsed = parse_fleet_options(args, fleet_option_spec({}, {"--host-dir"}));
   if (!parsed) return report_failure(kCmd, parsed.error());
   if (!*parsed) return print_help(kShowHelp, kShowExit);
   const ParsedOptions& o = **parsed;
   if (auto s = expect_positionals(o, {"NAME"}); !s) return report_failure(kCmd, s.error());
   const std::string& name = o.positionals[0];
   if (auto s = check_name("VM name", name); !s) return report_failure(kCmd, s.error());
+  if (host::check_vm_name(name) && host_store(o).exists(name)) return local_vm_show(o, name, print_vm);
 
   auto api = ApiClient::from_options(o);
   if (!api) return report_failure(kCmd, api.error());
@@ -268,15 +289,31 @@ int vm_show(const Args& args) {
 
 int vm_update(const Args& args) {
   constexpr std::string_view kCmd = "vm update";
-  auto parsed = parse_fleet_options(args, fleet_option_spec({"--rebind-tpm"},
-                                                            {"--group", "--resource-id", "--security-type",
-                                                             "--secure-boot", "--vtpm", "--agent", "--power-state"}));
+  auto parsed = parse_fleet_options(
+      args, fleet_option_spec({"--rebind-tpm", "--enable-secure-boot", "--disable-secure-boot", "--enable-vtpm",
+                               "--disable-vtpm", "--restart"},
+                              {"--group", "--resource-id", "--security-type", "--secure-boot", "--vtpm", "--agent",
+                               "--power-state", "--host-dir"}));
   if (!parsed) return report_failure(kCmd, parsed.error());
   if (!*parsed) return print_help(kUpdateHelp, kUpdateExit);
   const ParsedOptions& o = **parsed;
   if (auto s = expect_positionals(o, {"NAME"}); !s) return report_failure(kCmd, s.error());
   const std::string& name = o.positionals[0];
   if (auto s = check_name("VM name", name); !s) return report_failure(kCmd, s.error());
+  const bool local_change = o.has("--enable-secure-boot") || o.has("--disable-secure-boot") ||
+                            o.has("--enable-vtpm") || o.has("--disable-vtpm");
+  if (local_change) {
+    for (const char* fleet_only : {"--group", "--resource-id", "--security-type", "--secure-boot", "--vtpm", "--agent",
+                                   "--power-state"}) {
+      if (o.value(fleet_only)) {
+        return report_failure(kCmd, usage_error(std::string(fleet_only) +
+                                                " cannot be combined with --enable-*/--disable-* (a VM on this host)"));
+      }
+    }
+    if (o.has("--rebind-tpm")) return report_failure(kCmd, usage_error("--rebind-tpm cannot be combined with --enable-*/--disable-*"));
+    return local_vm_update(o, name);
+  }
+  if (o.has("--restart")) return report_failure(kCmd, usage_error("--restart goes with --enable-*/--disable-* only"));
   auto p = profile_options(o);
   if (!p) return report_failure(kCmd, p.error());
   const bool profile_change = p->security_type || p->secure_boot || p->vtpm;
@@ -313,13 +350,14 @@ int vm_update(const Args& args) {
 
 int vm_delete(const Args& args) {
   constexpr std::string_view kCmd = "vm delete";
-  auto parsed = parse_fleet_options(args, fleet_option_spec({}, {}));
+  auto parsed = parse_fleet_options(args, fleet_option_spec({"--keep-inventory"}, {"--host-dir"}));
   if (!parsed) return report_failure(kCmd, parsed.error());
   if (!*parsed) return print_help(kDeleteHelp, kDeleteExit);
   const ParsedOptions& o = **parsed;
   if (auto s = expect_positionals(o, {"NAME"}); !s) return report_failure(kCmd, s.error());
   const std::string& name = o.positionals[0];
   if (auto s = check_name("VM name", name); !s) return report_failure(kCmd, s.error());
+  if (host::check_vm_name(name) && host_store(o).exists(name)) return local_vm_delete(o, name);
 
   auto api = ApiClient::from_options(o);
   if (!api) return report_failure(kCmd, api.error());

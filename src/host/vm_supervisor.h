@@ -1,0 +1,33 @@
+// The supervisor of one VM run (started detached by `vm start` as
+// `tlaunch vm supervise NAME`): starts swtpm and checks it answers, starts
+// QEMU and waits for its QMP socket, then watches the console and both
+// processes until QEMU exits, recording every change in state.json
+// (docs/host.md, "Supervision").
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/result.h"
+#include "host/vm_store.h"
+
+namespace tl::host {
+
+// Something tlaunchd should know: kind is "boot-refused", "vm-crashed" or
+// "vtpm-crashed" (POST /vms/NAME/host-events); the sink must not throw.
+using HostEventSink = std::function<void(const std::string& kind, const std::string& detail)>;
+
+struct SupervisorOptions {
+  std::string qemu_binary = "qemu-system-x86_64";
+  Firmware firmware = Firmware::system();
+};
+
+// Runs one VM until QEMU exits; returns the final state. `log` receives the
+// supervisor's own lines (its log file).
+Result<VmState> supervise(const HostStore& store, const std::string& name, const SupervisorOptions& options,
+                          const HostEventSink& events, const Progress& log);
+
+// Signals that ask a running supervise() to stop the VM (SIGTERM, SIGINT).
+void install_supervisor_signal_handlers();
+
+}  // namespace tl::host

@@ -1,0 +1,131 @@
+// tlaunch vm create / start / stop / update / ca: argument checks and the
+// errors a user meets before any VM boots (no QEMU runs here).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "support/cli_runner.h"
+
+namespace {
+
+using tl::test::run_tlaunch;
+using tl::test::shell_quote;
+using tl::test::TempDir;
+
+class VmCli : public ::testing::Test {
+ protected:
+  tl::test::TlaunchRun cli(const std::string& args) {
+    return run_tlaunch(args + " --host-dir " + shell_quote(dir_.path().string()));
+  }
+  std::string disk() {
+    std::ofstream(dir_.path() / "disk.raw") << std::string(4096, '\0');
+    return (dir_.path() / "disk.raw").string();
+  }
+  TempDir dir_;
+};
+
+TEST_F(VmCli, HelpForEverySubcommand) {
+  for (const char* sub : {"create", "start", "stop", "restart", "ca", "update", "list", "show", "delete"}) {
+    auto r = run_tlaunch(std::string("vm ") + sub + " --help");
+    EXPECT_EQ(r.exit_code, 0) << sub;
+    EXPECT_NE(r.out.find(std::string("usage: tlaunch vm ") + sub), std::string::npos) << sub << r.out;
+    if (std::string(sub) != "update" && std::string(sub) != "list" && std::string(sub) != "show") {
+      EXPECT_NE(r.out.find("--host-dir"), std::string::npos) << sub;
+    }
+  }
+  auto r = run_tlaunch("vm update --help");
+  EXPECT_NE(r.out.find("--disable-secure-boot"), std::string::npos);
+  EXPECT_NE(r.out.find("--restart"), std::string::npos);
+}
+
+TEST_F(VmCli, CreateUsageErrors) {
+  auto r = cli("vm create Bad_Name --security-type TrustedLaunch --image " + disk());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'B' at position 1"), std::string::npos) << r.err;
+  r = cli("vm create ok --image " + disk());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--security-type"), std::string::npos) << r.err;
+  r = cli("vm create ok --security-type Confidential --image " + disk());
+  EXPECT_EQ(r.exit_code, 2);
+  r = cli("vm create ok --security-type Standard");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--image"), std::string::npos) << r.err;
+  r = cli("vm create ok --security-type Standard --image " + disk() + " --enable-vtpm --disable-vtpm");
+  EXPECT_EQ(r.exit_code, 2);
+  r = cli("vm create ok --security-type Standard --image " + disk() + " --memory 12");
+  EXPECT_EQ(r.exit_code, 2);
+  r = cli("vm create ok --security-type Standard --image " + disk() + " --cpus x");
+  EXPECT_EQ(r.exit_code, 2);
+  r = cli("vm create ok --security-type Standard --image " + disk() + " --wait-for boot");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "vms" / "ok")) << "nothing made on a usage error";
+}
+
+TEST_F(VmCli, CreateErrorsNameTheProblem) {
+  auto r = cli("vm create ok --security-type Standard --image /nonexistent/image");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("image-not-found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/image"), std::string::npos) << r.err;
+
+  ::setenv("TLAUNCH_OVMF_DIR", "/nonexistent-ovmf", 1);
+  r = cli("vm create ok --security-type Standard --image " + disk());
+  ::unsetenv("TLAUNCH_OVMF_DIR");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("firmware-missing"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ovmf"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "vms" / "ok")) << "nothing left behind";
+
+  r = cli("vm create std --security-type Standard --image " + disk());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli("vm create std --security-type Standard --image " + disk());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("vm-exists"), std::string::npos) << r.err;
+
+  // A Standard VM: Secure Boot and vTPM off, the no-keys varstore, no TPM state.
+  r = cli("vm show std --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"secureBoot\": false"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"powerState\": \"Stopped\""), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "vms" / "std" / "tpm"));
+  std::ifstream a(dir_.path() / "vms" / "std" / "vars.fd", std::ios::binary), b("/usr/share/OVMF/OVMF_VARS_4M.fd", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(a), {}), std::string(std::istreambuf_iterator<char>(b), {}));
+
+  // Enabling the vTPM on a stopped VM provisions its TPM; nothing to restart.
+  r = cli("vm update std --enable-vtpm");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "vms" / "std" / "tpm" / "tpm2-00.permall"));
+  r = cli("vm update std --enable-vtpm --disable-vtpm");
+  EXPECT_EQ(r.exit_code, 2);
+  r = cli("vm update std --enable-vtpm --group g");
+  EXPECT_EQ(r.exit_code, 2) << "local and fleet-only options do not mix";
+  r = cli("vm update nothere --disable-secure-boot");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("vm-not-found"), std::string::npos) << r.err;
+
+  r = cli("vm list");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("std"), std::string::npos);
+  EXPECT_NE(r.out.find("Standard"), std::string::npos);
+  r = cli("vm stop std");
+  EXPECT_EQ(r.exit_code, 0) << "not running: nothing to do";
+  r = cli("vm delete std");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "vms" / "std"));
+}
+
+TEST_F(VmCli, CaPrintsTheCertificatesToTrust) {
+  auto r = cli("vm ca");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find((dir_.path() / "ca" / "swtpm-localca-rootca-cert.pem").string()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--ek-ca"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "ca" / "issuercert.pem"));
+}
+
+TEST_F(VmCli, StartOfAMissingVm) {
+  auto r = cli("vm start ghost");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("vm-not-found"), std::string::npos) << r.err;
+}
+
+}  // namespace
