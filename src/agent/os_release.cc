@@ -165,6 +165,12 @@ Result<OsRelease> parse_os_release(std::string_view text) {
 }
 
 Result<OsRelease> load_os_release(const std::filesystem::path& path) {
+  // A directory opens and reads as empty (EOF, not an error) in iostreams:
+  // that would pass for a file with no fields.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Error{path.string() + ": cannot read: is a directory", "os-release-unreadable"};
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{path.string() + ": cannot open: " + std::strerror(errno), "os-release-unreadable"};
   std::string text(kMaxOsReleaseSize + 1, '\0');
@@ -178,8 +184,21 @@ Result<OsRelease> load_os_release(const std::filesystem::path& path) {
 
 Result<OsRelease> load_os_release() {
   std::error_code ec;
-  if (std::filesystem::exists("/etc/os-release", ec)) return load_os_release("/etc/os-release");
-  return load_os_release("/usr/lib/os-release");
+  if (std::filesystem::exists(kDefaultOsRelease, ec)) return load_os_release(kDefaultOsRelease);
+  return load_os_release(kFallbackOsRelease);
+}
+
+OsFacts os_facts(const std::filesystem::path& path, const std::filesystem::path& fallback) {
+  std::error_code ec;
+  const bool use_fallback = !fallback.empty() && !std::filesystem::exists(path, ec) && !ec;
+  const std::filesystem::path& chosen = use_fallback ? fallback : path;
+  auto r = load_os_release(chosen);
+  if (r) return OsFacts{std::move(*r), std::nullopt};
+  std::string why = r.error().message;
+  if (use_fallback) why = path.string() + " does not exist; " + why;
+  // Parsing nothing yields exactly the spec's defaults.
+  auto defaults = parse_os_release("");
+  return OsFacts{std::move(*defaults), why + " (reporting the os-release(5) defaults: NAME \"Linux\", no version)"};
 }
 
 }  // namespace tl::agent

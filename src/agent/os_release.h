@@ -40,6 +40,9 @@ struct OsRelease {
 };
 
 inline constexpr size_t kMaxOsReleaseSize = 64 * 1024;
+// Where os-release(5) says to look, in order.
+inline constexpr const char* kDefaultOsRelease = "/etc/os-release";
+inline constexpr const char* kFallbackOsRelease = "/usr/lib/os-release";
 
 // Errors: "line N: …", reason "os-release-malformed".
 Result<OsRelease> parse_os_release(std::string_view text);
@@ -48,6 +51,19 @@ Result<OsRelease> parse_os_release(std::string_view text);
 Result<OsRelease> load_os_release(const std::filesystem::path& path);
 // /etc/os-release, else /usr/lib/os-release, as the spec says to look.
 Result<OsRelease> load_os_release();
+
+// What the agent reports about the OS. os-release is self-reported and
+// optional: a minimal initramfs guest has none, and that must not stop the VM
+// from attesting. Reads `path`; if it does not exist and `fallback` is given,
+// reads `fallback` instead (the agent passes /usr/lib/os-release when `path`
+// is the default /etc/os-release, as the spec says to look). When neither can
+// be read or parsed, the result is what os-release(5) says to assume for a
+// missing file (NAME "Linux", ID "linux", no version) and `warning` says why.
+struct OsFacts {
+  OsRelease release;
+  std::optional<std::string> warning;
+};
+OsFacts os_facts(const std::filesystem::path& path, const std::filesystem::path& fallback = {});
 
 // Major and minor as numbers from the leading numeric components of
 // VERSION_ID: "12" → 12.0, "22.04" → 22.4 (numeric: "04" is 4, so compare

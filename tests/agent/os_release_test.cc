@@ -178,6 +178,72 @@ TEST(OsRelease, LoadFromInjectedPath) {
   EXPECT_EQ(missing.error().reason, "os-release-unreadable");
 }
 
+// A temporary directory removed on scope exit.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "tl_os_facts_XXXXXX").string();
+    if (::mkdtemp(tmpl.data())) path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+// What the agent reports: the file, else the fallback when the file does not
+// exist, else the spec's defaults with a warning, never an empty NAME.
+TEST(OsFacts, FileFallbackAndDefaults) {
+  TempDir d;
+  ASSERT_FALSE(d.path.empty());
+  const fs::path etc = d.path / "etc-os-release";
+  const fs::path usr = d.path / "usr-lib-os-release";
+
+  // Neither exists (a minimal initramfs guest).
+  OsFacts none = os_facts(etc, usr);
+  EXPECT_EQ(none.release.name, "Linux");
+  EXPECT_EQ(none.release.id, "linux");
+  EXPECT_FALSE(none.release.version.has_value());
+  ASSERT_TRUE(none.warning.has_value());
+  EXPECT_THAT(*none.warning, HasSubstr(etc.string() + " does not exist"));
+  EXPECT_THAT(*none.warning, HasSubstr(usr.string()));
+  EXPECT_THAT(*none.warning, HasSubstr("NAME \"Linux\""));
+  // No fallback given: the same defaults, the warning names the one path.
+  OsFacts no_fallback = os_facts(etc);
+  EXPECT_EQ(no_fallback.release.name, "Linux");
+  ASSERT_TRUE(no_fallback.warning.has_value());
+  EXPECT_THAT(*no_fallback.warning, HasSubstr(etc.string()));
+
+  // Only the fallback exists.
+  std::ofstream(usr, std::ios::binary) << kUbuntu2204;
+  OsFacts fallback = os_facts(etc, usr);
+  EXPECT_FALSE(fallback.warning.has_value()) << *fallback.warning;
+  EXPECT_EQ(fallback.release.name, "Ubuntu");
+  ASSERT_TRUE(fallback.release.version.has_value());
+  EXPECT_EQ(fallback.release.version->major, 22u);
+
+  // The file exists: it wins, the fallback is not read.
+  std::ofstream(etc, std::ios::binary) << kDebian12;
+  OsFacts first = os_facts(etc, usr);
+  EXPECT_FALSE(first.warning.has_value());
+  EXPECT_EQ(first.release.name, "Debian GNU/Linux");
+
+  // A malformed file is not skipped for the fallback (it exists: someone
+  // wrote it): the defaults, with the line in the warning.
+  std::ofstream(etc, std::ios::binary | std::ios::trunc) << "NAME=Debian\nbroken\n";
+  OsFacts bad = os_facts(etc, usr);
+  EXPECT_EQ(bad.release.name, "Linux");
+  ASSERT_TRUE(bad.warning.has_value());
+  EXPECT_THAT(*bad.warning, HasSubstr(etc.string() + ": line 2"));
+
+  // A directory where the file should be: unreadable, the defaults.
+  fs::remove(etc);
+  fs::create_directory(etc);
+  OsFacts dir = os_facts(etc, usr);
+  EXPECT_EQ(dir.release.name, "Linux");
+  EXPECT_TRUE(dir.warning.has_value());
+}
+
 TEST(OsRelease, ThisMachinesFileParses) {
   // Every supported host and VM image has one; it must parse as it is.
   auto r = load_os_release();

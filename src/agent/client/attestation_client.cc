@@ -181,21 +181,23 @@ Result<json> AttestationClient::collect_evidence(ByteView nonce) {
   e.runtime_key = std::move(r);
   // Saved for Secure Key Release once a token names this key (attest()).
   pending_key_blob_ = tpm::encode_runtime_key_blob(rk->blob);
-  auto os = load_os_release(options_.os_release);
-  if (os) {
-    e.os.type = "Linux";
-    e.os.distro = os->name;
-    if (os->version) {
-      e.os.version_major = os->version->major;
-      e.os.version_minor = os->version->minor;
-    }
-  } else {
-    e.os.type = "Linux";  // os-release is optional: the claims then carry no distro
-  }
   e.client_payload = options_.client_payload;
-  // Self-reported, like os-release: what cannot be read is reported in the
-  // status file, and the evidence goes out without it.
+  // Self-reported: what cannot be read is reported in the status file, and
+  // the evidence goes out without it.
   collection_warnings_.clear();
+  // os-release: without a readable file (a minimal initramfs guest has none)
+  // the spec's defaults, NAME "Linux" and no version, never an empty distro
+  // the service would refuse.
+  const bool default_path = options_.os_release == std::filesystem::path(kDefaultOsRelease);
+  OsFacts os = os_facts(options_.os_release, default_path ? std::filesystem::path(kFallbackOsRelease)
+                                                          : std::filesystem::path());
+  if (os.warning) collection_warnings_.push_back(std::move(*os.warning));
+  e.os.type = "Linux";
+  e.os.distro = os.release.name;
+  if (os.release.version) {
+    e.os.version_major = os.release.version->major;
+    e.os.version_minor = os.release.version->minor;
+  }
   if (auto release = kernel_release(); release) e.os.kernel_release = std::move(*release);
   else collection_warnings_.push_back(release.error().message);
   KernelModuleFindings km = collect_kernel_modules(options_.kernel_modules);

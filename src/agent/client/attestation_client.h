@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/kernel_modules.h"
+#include "agent/os_release.h"
 #include "agent/tpm/agent_tpm.h"
 #include "common/result.h"
 #include "http/http.h"
@@ -27,7 +28,9 @@ struct AgentOptions {
   std::string tcti = "device:/dev/tpmrm0";
   tpm::Options tpm;
   std::filesystem::path eventlog = "/sys/kernel/security/tpm0/binary_bios_measurements";
-  std::filesystem::path os_release = "/etc/os-release";
+  // Missing: /usr/lib/os-release for the default path, else (or if that is
+  // missing too) os-release(5)'s defaults, NAME "Linux" (a collection warning).
+  std::filesystem::path os_release = kDefaultOsRelease;
   // Kernel log (/dev/kmsg), taint flags and IMA list for the kernel module
   // report; a missing one is not an error (docs/agent.md "Kernel modules").
   KernelModuleSources kernel_modules;
@@ -72,9 +75,9 @@ class AttestationClient {
   // <state_dir>/runtime-key.bin): what Secure Key Release unwraps with
   // (key_release.h). nullopt before a successful attest().
   const std::optional<Bytes>& attested_runtime_key() const { return attested_key_blob_; }
-  // Sources of the last collect_evidence() that exist but could not be read
-  // or parsed (kernel log, taint, IMA list, uname): for the status file and
-  // the log; they never fail an attestation.
+  // Sources of the last collect_evidence() that could not be read or parsed
+  // (kernel log, taint, IMA list, uname; os-release, also when missing): for
+  // the status file and the log; they never fail an attestation.
   const std::vector<std::string>& collection_warnings() const { return collection_warnings_; }
 
  private:

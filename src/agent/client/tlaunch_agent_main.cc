@@ -41,7 +41,8 @@ Options:
   --tcti CONF         TPM access (default device:/dev/tpmrm0; e.g. swtpm:host=127.0.0.1,port=2321)
   --vm-id UUID        VM id (default: /sys/class/dmi/id/product_uuid)
   --eventlog FILE     (default /sys/kernel/security/tpm0/binary_bios_measurements)
-  --os-release FILE   (default /etc/os-release)
+  --os-release FILE   (default /etc/os-release, else /usr/lib/os-release); none readable:
+                      distro "Linux", no version, and a collection warning
   --kernel-log FILE   kernel messages for the module report: /dev/kmsg (the default) or a
                       dmesg/journalctl/syslog text file; missing = not reported
   --taint-file FILE   kernel taint flags (default /proc/sys/kernel/tainted)
