@@ -35,7 +35,7 @@ constexpr const char* kSuppressHelp =
     "  --group G          alerts of VMs in this group\n"
     "  --vm NAME          alerts of this VM\n"
     "  --kind KIND        attestation-failed | quote-not-from-vtpm | attestation-stale |\n"
-    "                     untrusted-kernel-module\n"
+    "                     untrusted-kernel-module | boot-refused | vm-crashed | vtpm-crashed\n"
     "  --reason TEXT      why (e.g. \"Secure Boot deliberately off in this pool\"); required\n";
 
 constexpr const char* kSuppressExit =
@@ -59,8 +59,9 @@ constexpr const char* kUnsuppressExit =
     "Exit status: 0 removed, 1 the server refused (suppression-not-found …), 2 usage or connection error.\n";
 
 const std::vector<std::string> kSeverities = {"High", "Medium", "Low"};
-const std::vector<std::string> kKinds = {"attestation-failed", "quote-not-from-vtpm", "attestation-stale",
-                                         "untrusted-kernel-module"};
+const std::vector<std::string> kKinds = {"attestation-failed",      "quote-not-from-vtpm", "attestation-stale",
+                                         "untrusted-kernel-module", "boot-refused",        "vm-crashed",
+                                         "vtpm-crashed"};
 
 void print_suppression(const Json& s) {
   print_field("id", text(s, "id"));

@@ -1,5 +1,7 @@
 // Alerts (open / bump / resolve, each transition with its alert_events row in
 // the same transaction), their listing, and suppression rules.
+#include <iterator>
+
 #include "fleet/internal.h"
 
 namespace tl::fleet {
@@ -9,15 +11,34 @@ using namespace detail;
 namespace detail {
 
 bool is_alert_kind(const std::string& k) {
-  return k == kAttestationFailed || k == kQuoteNotFromVtpm || k == kAttestationStale || k == kUntrustedKernelModule;
+  for (const char* kind : kAlertKinds) {
+    if (k == kind) return true;
+  }
+  return false;
 }
 
-const char* alert_severity(const std::string& k) { return k == kUntrustedKernelModule ? "Low" : "Medium"; }
+std::string alert_kinds_text() {
+  std::string out;
+  const size_t n = std::size(kAlertKinds);
+  for (size_t i = 0; i < n; ++i) out += (i == 0 ? "" : i + 1 == n ? " or " : ", ") + std::string(kAlertKinds[i]);
+  return out;
+}
+
+// A VM that did not boot is the one host event that may mean an attack (an
+// unsigned or tampered boot chain): High. Crashes and the other kinds: Medium,
+// except untrusted modules (self-reported): Low.
+const char* alert_severity(const std::string& k) {
+  if (k == kBootRefused) return "High";
+  return k == kUntrustedKernelModule ? "Low" : "Medium";
+}
 
 const char* alert_title(const std::string& k) {
   if (k == kAttestationFailed) return "VM attestation failed";
   if (k == kQuoteNotFromVtpm) return "Attestation quote not from the VM's vTPM";
   if (k == kAttestationStale) return "Attestation status stale";
+  if (k == kBootRefused) return "VM did not boot: Secure Boot refused its boot chain";
+  if (k == kVmCrashed) return "VM crashed";
+  if (k == kVtpmCrashed) return "VM's vTPM crashed";
   return "Untrusted kernel module";
 }
 
@@ -209,7 +230,7 @@ Status resolve_alert(store::Database& db, const std::string& vm, const std::stri
 }
 
 Status resolve_all_alerts(store::Database& db, const std::string& vm, int64_t now) {
-  for (const char* kind : {kAttestationFailed, kQuoteNotFromVtpm, kAttestationStale, kUntrustedKernelModule}) {
+  for (const char* kind : kAlertKinds) {
     TL_FLEET_TRY(resolve_alert(db, vm, kind, now));
   }
   return {};

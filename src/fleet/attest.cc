@@ -158,9 +158,15 @@ Result<std::optional<Vm>> Fleet::record_verified(const verify::VerifiedAttestati
     if (status.health == Health::healthy) {
       TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kAttestationFailed, now));
       TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kQuoteNotFromVtpm, now));
+      // A refused boot chain is over only when the VM booted a trusted one:
+      // a boot that got through with Secure Boot off does not close it.
+      TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kBootRefused, now));
     }
-    // Any verified report means the VM is reporting again.
+    // Any verified report means the VM is reporting again, so it (and the
+    // vTPM that signed the quote) runs again after a crash.
     TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kAttestationStale, now));
+    TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kVmCrashed, now));
+    TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kVtpmCrashed, now));
 
     const verify::KernelModuleReport& modules = att.self_reported().kernel_modules;
     const std::string bad_modules = module_detail(modules);
@@ -219,6 +225,9 @@ Result<std::optional<Vm>> Fleet::record_rejected(const std::string& vm_id, const
         row.fresh_since = fresh_since_for(vm);
         TL_FLEET_TRY(raise_alert(*db, AlertInput{kAttestationFailed, vm.spec.name, vm.spec.group, what, {}}, now));
         TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kAttestationStale, now));
+        // The VM's TPM signed this quote: the VM and its vTPM run again.
+        TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kVmCrashed, now));
+        TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kVtpmCrashed, now));
         TL_FLEET_TRY(save_vm(*db, row));
         TL_FLEET_TRY(refresh_recommendations(*db, row));
         break;

@@ -6,8 +6,9 @@
 //
 // Only verified state decides: a VM's status changes on a
 // verify::VerifiedAttestation, on a rejection that happened after its quote
-// verified under the enrolled AK (so the VM's TPM signed what failed), or on
-// staleness. A quote that does not verify under the VM's AK raises
+// verified under the enrolled AK (so the VM's TPM signed what failed), on
+// staleness, or on a report from the VM's host that it did not boot or crashed
+// (which can only make the status worse, never Healthy). A quote that does not verify under the VM's AK raises
 // "quote-not-from-vtpm" but leaves the status alone: anyone can submit one.
 #pragma once
 
@@ -89,7 +90,8 @@ struct Vm {
 struct Alert {
   int64_t id = 0;
   std::string kind;      // attestation-failed | quote-not-from-vtpm | attestation-stale | untrusted-kernel-module
-  std::string severity;  // "Medium" | "Low"
+                         // | boot-refused | vm-crashed | vtpm-crashed
+  std::string severity;  // "High" | "Medium" | "Low"
   std::string title;
   std::string vm;        // VM name
   std::string group;
@@ -108,6 +110,23 @@ struct Suppression {
   std::string reason;
   int64_t created_at = 0;
 };
+
+// What the VM's host saw happen to it (POST /vms/{name}/host-events): the
+// operator's own host layer reports, never the VM. A VM that did not boot
+// cannot attest, so only its host can say so.
+enum class HostEventKind {
+  boot_refused,  // "boot-refused": Secure Boot refused the boot chain
+  vm_crashed,    // "vm-crashed": QEMU exited without being asked to
+  vtpm_crashed,  // "vtpm-crashed": the VM's swtpm exited without being asked to
+};
+struct HostEvent {
+  HostEventKind kind = HostEventKind::boot_refused;
+  std::string detail;           // what the host saw, e.g. the firmware's or GRUB's message
+  std::optional<int64_t> at;    // when (unix seconds); absent: when tlaunchd receives it
+};
+inline constexpr size_t kMaxHostEventDetail = 1024;  // bytes
+// How far `at` may lie ahead of tlaunchd's clock (host clock skew); later is refused.
+inline constexpr int64_t kHostEventMaxSkewSeconds = 300;
 
 struct Summary {
   int64_t vms = 0;
@@ -172,6 +191,14 @@ class Fleet {
   // else (challenge-*, unavailable, …) → nothing recorded.
   Result<std::optional<Vm>> record_rejected(const std::string& vm_id, const Error& rejection, int64_t now);
 
+  // A report from the VM's host (docs/fleet.md "Host events"). It can only
+  // make the status worse, never Healthy: boot-refused → Unhealthy,
+  // bootIntegrityValidated Invalid, boot-refused alert (High), out of the
+  // staleness sweep; vm-crashed / vtpm-crashed → powerState Stopped, Unknown
+  // (an Unhealthy VM stays Unhealthy), their alert (Medium). Reasons:
+  // vm-not-found, vm-invalid (`at` too far in the future), unavailable.
+  Result<Vm> record_host_event(const std::string& name, const HostEvent& event, int64_t now);
+
   // Running VMs with a status older than the refresh window (or Pending and
   // registered longer than it) become Unknown with an attestation-stale alert.
   // Returns how many changed. Cost grows with the number that change, not the fleet.
@@ -216,6 +243,7 @@ class Fleet {
 const char* health_name(Health h);
 const char* security_type_name(SecurityType t);
 const char* power_state_name(PowerState p);
+const char* host_event_kind_name(HostEventKind k);  // "boot-refused" | "vm-crashed" | "vtpm-crashed"
 nlohmann::json to_json(const Vm& vm);
 nlohmann::json to_json(const Alert& a);
 nlohmann::json to_json(const Suppression& s);
@@ -225,5 +253,7 @@ nlohmann::json to_json(const Summary& s);
 Result<VmSpec> vm_spec_from_json(const nlohmann::json& j);
 Result<VmPatch> vm_patch_from_json(const nlohmann::json& j);
 Result<Suppression> suppression_from_json(const nlohmann::json& j);
+// {"kind", "detail", "at"?}: reason vm-invalid, the member named.
+Result<HostEvent> host_event_from_json(const nlohmann::json& j);
 
 }  // namespace tl::fleet

@@ -38,6 +38,15 @@ inline constexpr const char* kAttestationFailed = "attestation-failed";
 inline constexpr const char* kQuoteNotFromVtpm = "quote-not-from-vtpm";
 inline constexpr const char* kAttestationStale = "attestation-stale";
 inline constexpr const char* kUntrustedKernelModule = "untrusted-kernel-module";
+// Reported by the VM's host (record_host_event), not by attestation.
+inline constexpr const char* kBootRefused = "boot-refused";
+inline constexpr const char* kVmCrashed = "vm-crashed";
+inline constexpr const char* kVtpmCrashed = "vtpm-crashed";
+// Every kind, in the order the API lists them.
+inline constexpr const char* kAlertKinds[] = {kAttestationFailed, kQuoteNotFromVtpm,      kAttestationStale,
+                                              kUntrustedKernelModule, kBootRefused, kVmCrashed, kVtpmCrashed};
+// "a, b, c or d" of kAlertKinds, for messages.
+std::string alert_kinds_text();
 bool is_alert_kind(const std::string& kind);
 const char* alert_severity(const std::string& kind);
 const char* alert_title(const std::string& kind);
@@ -76,6 +85,16 @@ inline constexpr const char* kTpmDisabledMessage =
     "the VM's security profile has the vTPM disabled (enableTpm: false)";
 
 AttestationStatus status_from_verified(const VerifiedFacts& f, const SecurityProfile& profile, int64_t now);
+
+// The status after a host event (docs/fleet.md "Host events"): never Healthy,
+// never better than before. Tri-states other than bootIntegrityValidated, the
+// kernel version and `timestamp` stay: nothing was attested.
+AttestationStatus status_after_host_event(const AttestationStatus& before, const HostEvent& e);
+const char* host_event_alert_kind(HostEventKind k);
+
+// In the errorMessage of a VM a host-reported crash made Unknown: tells
+// stale_never_reported that the sweep did not (no install-agent for it).
+inline constexpr const char* kHostReportMarker = " (host report: ";
 
 // What a rejection means for the VM.
 enum class RejectionClass {

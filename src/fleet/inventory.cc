@@ -208,9 +208,12 @@ Status refresh_recommendations(store::Database& db, const VmRow& row) {
 }
 
 bool stale_never_reported(const Vm& vm) {
-  // Unknown with no report of any outcome can only come from the sweep; a VM
-  // that reported a transient failure has an agent, so install-agent would mislead.
-  return vm.status.health == Health::unknown && !vm.status.timestamp && !vm.last_report_at;
+  // Unknown with no report of any outcome: the sweep's doing, unless a host
+  // report of a crash made it Unknown (its message says so). A VM that
+  // reported a transient failure has an agent, and one that crashed before it
+  // could attest may well have one: install-agent would mislead.
+  return vm.status.health == Health::unknown && !vm.status.timestamp && !vm.last_report_at &&
+         !(vm.status.error_message && vm.status.error_message->find(kHostReportMarker) != std::string::npos);
 }
 
 std::optional<int64_t> fresh_since_for(const Vm& vm) {

@@ -1,4 +1,5 @@
 // API strings, JSON renderings and strict request decoding (docs/fleet-api.md).
+#include <cstdint>
 #include <set>
 
 #include "common/rfc3339.h"
@@ -22,6 +23,15 @@ const char* security_type_name(SecurityType t) {
 }
 
 const char* power_state_name(PowerState p) { return p == PowerState::running ? "Running" : "Stopped"; }
+
+const char* host_event_kind_name(HostEventKind k) {
+  switch (k) {
+    case HostEventKind::boot_refused: return "boot-refused";
+    case HostEventKind::vm_crashed: return "vm-crashed";
+    case HostEventKind::vtpm_crashed: return "vtpm-crashed";
+  }
+  return "boot-refused";
+}
 
 namespace detail {
 
@@ -320,8 +330,7 @@ Result<Suppression> suppression_from_json(const nlohmann::json& j) {
   if (r.has("kind")) {
     TL_FLEET_ASSIGN(k, r.string("kind", 64));
     if (!detail::is_alert_kind(k)) {
-      return r.fail("kind",
-                    "must be attestation-failed, quote-not-from-vtpm, attestation-stale or untrusted-kernel-module");
+      return r.fail("kind", "must be " + detail::alert_kinds_text());
     }
     s.kind = std::move(k);
   }
@@ -331,6 +340,37 @@ Result<Suppression> suppression_from_json(const nlohmann::json& j) {
   if (reason.empty()) return r.fail("reason", "must not be empty");
   s.reason = std::move(reason);
   return s;
+}
+
+Result<HostEvent> host_event_from_json(const nlohmann::json& j) {
+  Reader r(j, "", "vm-invalid");
+  TL_FLEET_TRY(r.object({"kind", "detail", "at"}));
+  HostEvent e;
+  if (!r.has("kind")) return r.fail("kind", "is required (boot-refused, vm-crashed or vtpm-crashed)");
+  TL_FLEET_ASSIGN(kind, r.string("kind", 64));
+  bool known = false;
+  for (HostEventKind k : {HostEventKind::boot_refused, HostEventKind::vm_crashed, HostEventKind::vtpm_crashed}) {
+    if (kind == host_event_kind_name(k)) {
+      e.kind = k;
+      known = true;
+    }
+  }
+  if (!known) return r.fail("kind", "must be boot-refused, vm-crashed or vtpm-crashed");
+  if (!r.has("detail")) return r.fail("detail", "is required (what the host saw, e.g. the firmware's message)");
+  // Control characters are refused (Reader::string): the detail ends up in
+  // errorMessage and in terminal tables; join console lines with "; ".
+  TL_FLEET_ASSIGN(detail, r.string("detail", kMaxHostEventDetail));
+  if (detail.find_first_not_of(' ') == std::string::npos) return r.fail("detail", "must not be empty");
+  e.detail = std::move(detail);
+  if (r.has("at")) {
+    const nlohmann::json& at = r.get("at");
+    // Whole seconds only: 1.5 or "2026-…" would be a client bug worth naming.
+    if (!at.is_number_integer()) return r.fail("at", "must be an integer (unix seconds)");
+    const bool too_big = at.is_number_unsigned() && at.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX);
+    if (too_big || at.get<int64_t>() <= 0) return r.fail("at", "must be a positive number of unix seconds");
+    e.at = at.get<int64_t>();
+  }
+  return e;
 }
 
 }  // namespace tl::fleet

@@ -63,6 +63,42 @@ AttestationStatus status_from_verified(const VerifiedFacts& f, const SecurityPro
   return s;
 }
 
+const char* host_event_alert_kind(HostEventKind k) {
+  switch (k) {
+    case HostEventKind::boot_refused: return kBootRefused;
+    case HostEventKind::vm_crashed: return kVmCrashed;
+    case HostEventKind::vtpm_crashed: return kVtpmCrashed;
+  }
+  return kBootRefused;
+}
+
+// A host event is the operator's own host speaking, never the VM, and nothing
+// in it was attested: it may only make the status worse (fail closed).
+// - boot-refused: the boot chain did not run, so what was attested before
+//   (if anything) is no longer what runs. attestSecureBootEnabled stays as it
+//   was: the firmware did enforce Secure Boot, but that was not attested.
+// - a crash says nothing about the boot that was attested: Unknown until the
+//   VM boots and attests again; but a VM already Unhealthy stays Unhealthy
+//   with its reason, so a crash never hides a known-bad boot behind Unknown.
+AttestationStatus status_after_host_event(const AttestationStatus& before, const HostEvent& e) {
+  AttestationStatus s = before;
+  switch (e.kind) {
+    case HostEventKind::boot_refused:
+      s.health = Health::unhealthy;
+      s.boot_integrity_validated = "Invalid";
+      s.error_message = "the VM did not boot: Secure Boot refused its boot chain (" + e.detail + ")";
+      break;
+    case HostEventKind::vm_crashed:
+    case HostEventKind::vtpm_crashed:
+      if (s.health == Health::unhealthy) break;
+      s.health = Health::unknown;
+      s.error_message = std::string(e.kind == HostEventKind::vm_crashed ? "the VM crashed" : "the VM's vTPM crashed") +
+                        kHostReportMarker + e.detail + "): its status is unknown until it boots and attests again";
+      break;
+  }
+  return s;
+}
+
 // Which rejections the VM's TPM stands behind. verify_attestation checks, in
 // order: identity (vm-id-mismatch, ak-*), banks (*-bank-required,
 // bank-not-allowed), the quote (tpm::verify_quote: attest-parse,

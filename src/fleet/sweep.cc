@@ -134,6 +134,7 @@ Result<int64_t> sweep_batch(store::Database& db, int64_t now, int64_t cutoff) {
     // Only install-agent can appear through staleness (a VM that never
     // reported at all); the others depend on the profile, which did not change.
     vm.status.health = Health::unknown;
+    vm.status.error_message = message;
     for (const Recommendation& rec :
          recommendations_for(vm.spec.profile, vm.spec.agent_installed, vm.status, stale_never_reported(vm))) {
       if (rec.kind != kRecInstallAgent) continue;

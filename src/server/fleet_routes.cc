@@ -163,6 +163,16 @@ void add_fleet_routes(http::Router& r, Service& s, Logger& log, Metrics& m) {
     if (!vm) return vm.take_error();
     return json_response(200, fleet::to_json(*vm));
   });
+  // The VM's host reports that it did not boot or crashed (docs/fleet.md "Host events").
+  add("POST", "/vms/{name}/host-events", [&s](const http::Request& req) -> Result<http::Response> {
+    auto body = parse_body(req);
+    if (!body) return body.take_error();
+    auto event = fleet::host_event_from_json(*body);
+    if (!event) return event.take_error();
+    auto vm = s.fleet().record_host_event(req.path_params.at("name"), *event, s.now());
+    if (!vm) return vm.take_error();
+    return json_response(200, fleet::to_json(*vm));
+  });
   add("DELETE", "/vms/{name}", [&s](const http::Request& req) -> Result<http::Response> {
     if (auto st = s.fleet().remove(req.path_params.at("name"), s.now()); !st) return st.take_error();
     return no_content();

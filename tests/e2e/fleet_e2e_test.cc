@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/client/attestation_client.h"
+#include "common/rfc3339.h"
 #include "crypto/digest.h"
 #include "eventlog/parsed_log.h"
 #include "fixture.h"
@@ -285,7 +287,7 @@ TEST_F(FleetE2E, FleetRoutesNeedTheAdminToken) {
       {"POST", "/vms"}, {"GET", "/vms"}, {"GET", "/vms/x"}, {"PATCH", "/vms/x"}, {"DELETE", "/vms/x"},
       {"POST", "/baselines/g"}, {"GET", "/baselines"}, {"GET", "/baselines/g"}, {"PUT", "/baselines/g/learning"},
       {"GET", "/alerts"}, {"POST", "/suppressions"}, {"GET", "/suppressions"}, {"DELETE", "/suppressions/1"},
-      {"GET", "/recommendations"}, {"GET", "/fleet/summary"}};
+      {"GET", "/recommendations"}, {"GET", "/fleet/summary"}, {"POST", "/vms/x/host-events"}};
   for (const auto& [method, path] : routes) {
     auto r = call(*svc_, token_.substr(0, 10), method, path, json::object());
     EXPECT_EQ(r.status, 401) << method << " " << path << ": " << r.body;
@@ -569,6 +571,147 @@ TEST_F(FleetE2E, LearningMakesTheGroupsFirstBaselineFromItsFirstVerifiedBoot) {
       EXPECT_EQ(g["learning"], false);
     }
   EXPECT_TRUE(listed) << groups.dump(2);
+}
+
+// Issue 7: the host reports that a VM did not boot (Secure Boot refused an
+// unsigned kernel) or crashed; the status and alerts say so, the webhook hears
+// of it, and the VM booting a trusted chain and attesting Healthy resolves it.
+TEST_F(FleetE2E, HostReportedBootRefusalIsUnhealthyWithAHighAlertUntilAHealthyBoot) {
+  create_baseline();
+  const std::string id = "4a1b2c3d-0000-4000-8000-000000000131";
+  register_vm("refused-1", id);
+  const std::string grub = "grub: error: bad shim signature.";
+  auto vm = api("POST", "/vms/refused-1/host-events", json{{"kind", "boot-refused"}, {"detail", grub}});
+  const json& s = vm["attestationStatus"]["properties"];
+  EXPECT_EQ(s["healthStatus"], "Unhealthy") << vm.dump(2);
+  EXPECT_EQ(s["bootIntegrityValidated"], "Invalid");
+  EXPECT_EQ(s["attestSecureBootEnabled"], "Unknown");  // enforced by the firmware, but not attested
+  EXPECT_EQ(s["attestationCertValidated"], "Unknown");
+  EXPECT_EQ(s["errorMessage"], "the VM did not boot: Secure Boot refused its boot chain (" + grub + ")");
+  EXPECT_TRUE(s["timestamp"].is_null());
+  EXPECT_EQ(s["provisioningState"], "Succeeded");
+  EXPECT_EQ(vm["openAlerts"], 1);
+  EXPECT_EQ(status_of("refused-1"), s);  // what GET shows is what was stored
+
+  auto alerts = alerts_of("refused-1");
+  ASSERT_EQ(alerts.size(), 1u) << json(alerts).dump(2);
+  EXPECT_EQ(alerts[0]["kind"], "boot-refused");
+  EXPECT_EQ(alerts[0]["severity"], "High");
+  EXPECT_EQ(alerts[0]["detail"], grub);
+  const int64_t alert_id = alerts[0]["id"].get<int64_t>();
+  auto high = api("GET", "/alerts?severity=High");
+  bool listed = false;
+  for (const auto& a : high["value"]) listed |= a["id"] == alert_id;
+  EXPECT_TRUE(listed) << high.dump(2);
+  EXPECT_GE(api("GET", "/fleet/summary")["alerts"]["High"].get<int>(), 1);
+  ASSERT_TRUE(eventually([&] { return hook_->events_for(alert_id).size() == 1; })) << "no webhook delivery";
+  EXPECT_EQ(hook_->events_for(alert_id)[0]["alert"]["kind"], "boot-refused");
+
+  // The host tries again (same refusal): one alert, counted twice.
+  api("POST", "/vms/refused-1/host-events", json{{"kind", "boot-refused"}, {"detail", grub}});
+  EXPECT_EQ(alerts_of("refused-1")[0]["count"], 2);
+
+  // A signed boot chain boots and attests: Healthy, the alert resolved.
+  auto tpm = vm_tpm("refused-1", boot_log_path());
+  ASSERT_TRUE(tpm);
+  ASSERT_EQ(attest(*tpm, id, boot_log_path(), *svc_), "");
+  EXPECT_EQ(status_of("refused-1")["healthStatus"], "Healthy");
+  EXPECT_TRUE(status_of("refused-1")["errorMessage"].is_null());
+  EXPECT_TRUE(alerts_of("refused-1").empty());
+  ASSERT_TRUE(eventually([&] { return hook_->events_for(alert_id).size() == 2; }));
+  EXPECT_EQ(hook_->events_for(alert_id)[1]["event"], "alert.resolved");
+}
+
+TEST_F(FleetE2E, HostReportedCrashStopsTheVmAndMakesItUnknown) {
+  register_vm("crashed-1", "4a1b2c3d-0000-4000-8000-000000000132");
+  const int64_t an_hour_ago = static_cast<int64_t>(std::time(nullptr)) - 3600;
+  auto vm = api("POST", "/vms/crashed-1/host-events",
+                json{{"kind", "vtpm-crashed"}, {"detail", "swtpm exited with status 1"}, {"at", an_hour_ago}});
+  EXPECT_EQ(vm["powerState"], "Stopped") << vm.dump(2);
+  const json& s = vm["attestationStatus"]["properties"];
+  EXPECT_EQ(s["healthStatus"], "Unknown");
+  EXPECT_NE(s["errorMessage"].get<std::string>().find("vTPM crashed (host report: swtpm exited with status 1)"),
+            std::string::npos)
+      << s.dump(2);
+  auto alerts = alerts_of("crashed-1");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0]["kind"], "vtpm-crashed");
+  EXPECT_EQ(alerts[0]["severity"], "Medium");
+  EXPECT_EQ(alerts[0]["openedAt"], format_rfc3339(an_hour_ago));  // the host's "at"
+  // The new kinds are suppression kinds like the others.
+  auto rule = api("POST", "/suppressions", json{{"vm", "crashed-1"}, {"kind", "vm-crashed"}, {"reason", "chaos test"}},
+                  201);
+  api("DELETE", "/suppressions/" + std::to_string(rule["id"].get<int64_t>()), nullptr, 204);
+}
+
+TEST_F(FleetE2E, HostEventRequestsAreStrict) {
+  register_vm("strict-1", "4a1b2c3d-0000-4000-8000-000000000133");
+  auto missing = call(*svc_, token_, "POST", "/vms/nope/host-events", json{{"kind", "vm-crashed"}, {"detail", "x"}});
+  EXPECT_EQ(missing.status, 404) << missing.body;
+  EXPECT_EQ(json::parse(missing.body, nullptr, false).value("reason", ""), "vm-not-found");
+  const std::pair<json, const char*> bad[] = {
+      {json{{"detail", "x"}}, "kind"},
+      {json{{"kind", "host-crashed"}, {"detail", "x"}}, "kind"},
+      {json{{"kind", "boot-refused"}}, "detail"},
+      {json{{"kind", "boot-refused"}, {"detail", ""}}, "detail"},
+      {json{{"kind", "boot-refused"}, {"detail", std::string(1025, 'x')}}, "detail"},
+      {json{{"kind", "boot-refused"}, {"detail", "x"}, {"at", "yesterday"}}, "at"},
+      {json{{"kind", "boot-refused"}, {"detail", "x"}, {"at", 4102444800}}, "at"},  // 2100: ahead of the clock
+      {json{{"kind", "boot-refused"}, {"detail", "x"}, {"healthStatus", "Healthy"}}, "healthStatus"},
+  };
+  for (const auto& [body, names] : bad) {
+    auto r = call(*svc_, token_, "POST", "/vms/strict-1/host-events", body);
+    EXPECT_EQ(r.status, 400) << body.dump() << ": " << r.body;
+    const json p = json::parse(r.body, nullptr, false);
+    EXPECT_EQ(p.value("reason", ""), "vm-invalid") << r.body;
+    EXPECT_NE(p.value("detail", "").find(names), std::string::npos) << r.body;
+  }
+  // Not an object, not JSON at all, or not declared as JSON.
+  auto array = call(*svc_, token_, "POST", "/vms/strict-1/host-events", json::array());
+  EXPECT_EQ(array.status, 400) << array.body;
+  EXPECT_EQ(json::parse(array.body, nullptr, false).value("reason", ""), "request-malformed") << array.body;
+  auto c = http::Client::create(svc_->base_url());
+  ASSERT_TRUE(c.ok());
+  auto text = (*c)->request("POST", "/vms/strict-1/host-events", "{\"kind\":",
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}});
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->status, 400) << text->body;
+  auto plain = (*c)->request("POST", "/vms/strict-1/host-events", R"({"kind":"vm-crashed","detail":"x"})",
+                             {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/plain"}});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->status, 415) << plain->body;
+  // Nothing was recorded by any of them.
+  EXPECT_EQ(status_of("strict-1")["healthStatus"], "Pending");
+  EXPECT_TRUE(alerts_of("strict-1").empty());
+}
+
+// The agent in a guest without any os-release file (a minimal initramfs):
+// it reports os-release(5)'s default NAME "Linux" and attests, instead of an
+// empty distro the service refuses; the missing file is a collection warning.
+TEST_F(FleetE2E, AgentWithoutAnyOsReleaseFileAttests) {
+  create_baseline();
+  const std::string id = "4a1b2c3d-0000-4000-8000-000000000141";
+  register_vm("initramfs-1", id);
+  auto tpm = vm_tpm("initramfs-1", boot_log_path());
+  ASSERT_TRUE(tpm);
+  auto o = options(*tpm, id, boot_log_path(), svc_->base_url());
+  o.os_release = root_->path() / "no-such-dir" / "os-release";
+  auto c = agent::AttestationClient::create(o);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto r = (*c)->attest();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  bool warned = false;
+  for (const auto& w : (*c)->collection_warnings()) warned |= w.find(o.os_release.string()) != std::string::npos;
+  EXPECT_TRUE(warned) << "no collection warning names " << o.os_release;
+  // The token says what the agent could say.
+  const auto dot1 = r->token.find('.');
+  const auto dot2 = r->token.find('.', dot1 + 1);
+  auto payload = token::base64url_decode(r->token.substr(dot1 + 1, dot2 - dot1 - 1));
+  ASSERT_TRUE(payload.ok());
+  const json claims = json::parse(payload->begin(), payload->end(), nullptr, false);
+  EXPECT_EQ(claims.value("x-ms-azurevm-osdistro", ""), "Linux") << claims.dump(2);
+  EXPECT_EQ(claims.value("x-ms-azurevm-ostype", ""), "Linux");
+  EXPECT_EQ(status_of("initramfs-1")["healthStatus"], "Healthy");
 }
 
 // A short refresh window on its own tlaunchd: the VM attests once, then stops.

@@ -145,6 +145,76 @@ TEST(FleetJson, Suppression) {
   EXPECT_NE(huge.error().message.find("at most 512"), std::string::npos);
 }
 
+TEST(FleetJson, HostEvent) {
+  auto e = host_event_from_json(json::parse(R"({"kind":"boot-refused","detail":"grub: error: bad shim signature."})"));
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->kind, HostEventKind::boot_refused);
+  EXPECT_EQ(e->detail, "grub: error: bad shim signature.");
+  EXPECT_FALSE(e->at.has_value());
+  auto crashed = host_event_from_json(json::parse(R"({"kind":"vm-crashed","detail":"signal 11","at":1795377600})"));
+  ASSERT_TRUE(crashed.ok()) << crashed.error().message;
+  EXPECT_EQ(crashed->kind, HostEventKind::vm_crashed);
+  EXPECT_EQ(crashed->at, 1795377600);
+  auto vtpm = host_event_from_json(json::parse(R"({"kind":"vtpm-crashed","detail":"swtpm exited"})"));
+  ASSERT_TRUE(vtpm.ok());
+  EXPECT_EQ(vtpm->kind, HostEventKind::vtpm_crashed);
+  auto longest = host_event_from_json(json{{"kind", "vm-crashed"}, {"detail", std::string(1024, 'd')}});
+  EXPECT_TRUE(longest.ok());
+  auto utf8 = host_event_from_json(json{{"kind", "vm-crashed"}, {"detail", "erreur: signature invalide \xc3\xa9"}});
+  EXPECT_TRUE(utf8.ok());
+
+  const std::pair<json, const char*> bad[] = {
+      {json::array(), "request body"},
+      {json("boot-refused"), "request body"},
+      {json(nullptr), "request body"},
+      {json::parse(R"({"detail":"x"})"), "kind"},
+      {json::parse(R"({"kind":"Boot-Refused","detail":"x"})"), "kind"},
+      {json::parse(R"({"kind":"attestation-failed","detail":"x"})"), "kind"},
+      {json::parse(R"({"kind":["boot-refused"],"detail":"x"})"), "kind"},
+      {json::parse(R"({"kind":null,"detail":"x"})"), "kind"},
+      {json::parse(R"({"kind":"boot-refused"})"), "detail"},
+      {json::parse(R"({"kind":"boot-refused","detail":""})"), "detail"},
+      {json::parse(R"({"kind":"boot-refused","detail":"   "})"), "detail"},
+      {json::parse(R"({"kind":"boot-refused","detail":42})"), "detail"},
+      {json::parse(R"({"kind":"boot-refused","detail":"line 1\nline 2"})"), "detail"},
+      {json{{"kind", "boot-refused"}, {"detail", std::string(1025, 'd')}}, "detail"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","at":"2026-11-22T20:00:00Z"})"), "at"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","at":1795377600.5})"), "at"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","at":true})"), "at"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","at":null})"), "at"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","at":0})"), "at"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","at":-5})"), "at"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","at":18446744073709551615})"), "at"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","vm":"web-01"})"), "vm"},
+      {json::parse(R"({"kind":"boot-refused","detail":"x","severity":"Low"})"), "severity"},
+  };
+  for (const auto& [body, names] : bad) {
+    SCOPED_TRACE(body.dump());
+    auto r = host_event_from_json(body);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "vm-invalid");
+    EXPECT_NE(r.error().message.find(names), std::string::npos) << r.error().message;
+  }
+  EXPECT_NE(host_event_from_json(json{{"kind", "boot-refused"}, {"detail", std::string(1025, 'd')}})
+                .error()
+                .message.find("at most 1024"),
+            std::string::npos);
+  EXPECT_STREQ(host_event_kind_name(HostEventKind::vtpm_crashed), "vtpm-crashed");
+}
+
+TEST(FleetJson, SuppressionAcceptsEveryAlertKind) {
+  for (const char* kind : {"attestation-failed", "quote-not-from-vtpm", "attestation-stale", "untrusted-kernel-module",
+                           "boot-refused", "vm-crashed", "vtpm-crashed"}) {
+    auto s = suppression_from_json(json{{"kind", kind}, {"reason", "r"}});
+    ASSERT_TRUE(s.ok()) << kind << ": " << s.error().message;
+    EXPECT_EQ(s->kind, kind);
+  }
+  auto bad = suppression_from_json(json{{"kind", "host-crashed"}, {"reason", "r"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("boot-refused, vm-crashed or vtpm-crashed"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(FleetJson, VmShape) {
   Vm vm;
   vm.spec.name = "web-01";

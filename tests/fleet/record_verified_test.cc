@@ -308,6 +308,69 @@ TEST_F(RecordVerified, HealthyResolvesFailedAndStale) {
   EXPECT_EQ(s->alerts_medium, 0);
 }
 
+HostEvent host_event(HostEventKind kind, const char* detail) {
+  HostEvent e;
+  e.kind = kind;
+  e.detail = detail;
+  return e;
+}
+
+std::vector<std::string> kinds_of(const std::vector<Alert>& alerts) {
+  std::vector<std::string> out;
+  for (const Alert& a : alerts) out.push_back(a.kind);
+  return out;
+}
+
+// The VM booted and attested again after its host reported a refused boot
+// and a crash: a Healthy attestation resolves both, with fresh facts.
+TEST_F(RecordVerified, HealthyAttestationAfterAHostReportResolvesItsAlerts) {
+  ASSERT_TRUE(fleet_->set_learning("debian-12", true).ok());
+  ASSERT_EQ(record(attest(), kT0 + 60).status.health, Health::healthy);
+  auto refused = fleet_->record_host_event(
+      "deb-01", host_event(HostEventKind::boot_refused, "grub: error: bad shim signature."), kT0 + 100);
+  ASSERT_TRUE(refused.ok()) << refused.error().message;
+  EXPECT_EQ(refused->status.health, Health::unhealthy);
+  EXPECT_EQ(refused->status.boot_integrity_validated, "Invalid");
+  EXPECT_EQ(refused->status.attest_secure_boot_enabled, "Enabled");  // as last attested
+  EXPECT_EQ(refused->status.attestation_cert_validated, "Valid");
+  EXPECT_EQ(refused->status.timestamp, kT0 + 60);
+  ASSERT_TRUE(fleet_->record_host_event("deb-01", host_event(HostEventKind::vm_crashed, "qemu exited"), kT0 + 110).ok());
+  ASSERT_TRUE(fleet_->record_host_event("deb-01", host_event(HostEventKind::vtpm_crashed, "swtpm exited"), kT0 + 120).ok());
+  ASSERT_EQ(kinds_of(open_alerts()), (std::vector<std::string>{"boot-refused", "vm-crashed", "vtpm-crashed"}));
+
+  const Vm vm = record(attest(), kT0 + 200);
+  EXPECT_EQ(vm.status.health, Health::healthy);
+  EXPECT_EQ(vm.status.boot_integrity_validated, "Valid");
+  EXPECT_FALSE(vm.status.error_message.has_value());
+  EXPECT_EQ(vm.status.timestamp, kT0 + 200);
+  EXPECT_TRUE(open_alerts().empty());
+  AlertQuery resolved;
+  resolved.state = AlertQuery::State::resolved;
+  auto page = fleet_->alerts(resolved);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 3u);
+  for (const Alert& a : page->items) EXPECT_EQ(a.resolved_at, kT0 + 200) << a.kind;
+  EXPECT_EQ(fleet_->summary()->alerts_high, 0);
+}
+
+// An attestation that is verified but not Healthy shows the VM and its vTPM
+// run again (crash alerts resolve) but not that a trusted boot chain ran: the
+// boot-refused alert stays open.
+TEST_F(RecordVerified, UnhealthyAttestationResolvesCrashesButNotARefusedBoot) {
+  ASSERT_TRUE(fleet_->record_host_event("deb-01", host_event(HostEventKind::boot_refused, "bad shim"), kT0 + 10).ok());
+  ASSERT_TRUE(fleet_->record_host_event("deb-01", host_event(HostEventKind::vm_crashed, "qemu exited"), kT0 + 20).ok());
+  ASSERT_TRUE(fleet_->record_host_event("deb-01", host_event(HostEventKind::vtpm_crashed, "swtpm exited"), kT0 + 30).ok());
+  const Vm vm = record(attest(), kT0 + 60);  // no baseline: Unhealthy
+  EXPECT_EQ(vm.status.health, Health::unhealthy);
+  EXPECT_EQ(vm.status.boot_integrity_validated, "Unknown");  // the attested facts replace the host's report
+  EXPECT_NE(vm.status.error_message->find("no baseline"), std::string::npos);
+  EXPECT_EQ(kinds_of(open_alerts()), std::vector<std::string>{"boot-refused"});
+  // A failure after the quote verified also shows the VM's vTPM answering.
+  ASSERT_TRUE(fleet_->record_host_event("deb-01", host_event(HostEventKind::vtpm_crashed, "again"), kT0 + 70).ok());
+  ASSERT_TRUE(fleet_->record_rejected(kVmId, Error{"x", "eventlog-check-failed"}, kT0 + 80).ok());
+  EXPECT_EQ(kinds_of(open_alerts()), (std::vector<std::string>{"boot-refused", "attestation-failed"}));
+}
+
 TEST_F(RecordVerified, UntrustedKernelModules) {
   ASSERT_TRUE(fleet_->set_learning("debian-12", true).ok());
   evidence_.kernel_modules.reported = true;

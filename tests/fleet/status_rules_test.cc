@@ -130,6 +130,86 @@ TEST(StatusRules, RejectionClasses) {
   }
 }
 
+// A Healthy status as status_from_verified makes it.
+AttestationStatus healthy_status() { return status_from_verified(good(), SecurityProfile{}, 1700000000); }
+
+AttestationStatus with_health(Health h) {
+  AttestationStatus s;
+  s.health = h;
+  if (h == Health::healthy) s = healthy_status();
+  if (h == Health::unhealthy) {
+    s = healthy_status();
+    s.health = Health::unhealthy;
+    s.boot_integrity_validated = "Invalid";
+    s.error_message = "boot integrity: PCR 4 event 23";
+  }
+  if (h == Health::unknown) s.error_message = "no valid attestation since …";
+  return s;
+}
+
+TEST(HostEventRules, BootRefusedIsUnhealthyInvalidAndKeepsWhatWasNotAttested) {
+  HostEvent e;
+  e.kind = HostEventKind::boot_refused;
+  e.detail = "grub: error: bad shim signature.";
+  for (Health before : {Health::pending, Health::healthy, Health::unhealthy, Health::unknown}) {
+    SCOPED_TRACE(health_name(before));
+    const AttestationStatus b = with_health(before);
+    const AttestationStatus s = status_after_host_event(b, e);
+    EXPECT_EQ(s.health, Health::unhealthy);
+    EXPECT_EQ(s.boot_integrity_validated, "Invalid");
+    EXPECT_EQ(s.error_message, "the VM did not boot: Secure Boot refused its boot chain (grub: error: bad shim signature.)");
+    // The firmware enforced Secure Boot, but nothing was attested: kept as it was.
+    EXPECT_EQ(s.attest_secure_boot_enabled, b.attest_secure_boot_enabled);
+    EXPECT_EQ(s.attestation_cert_validated, b.attestation_cert_validated);
+    EXPECT_EQ(s.linux_kernel_version, b.linux_kernel_version);
+    EXPECT_EQ(s.timestamp, b.timestamp);
+  }
+  EXPECT_EQ(status_after_host_event(AttestationStatus{}, e).attest_secure_boot_enabled, "Unknown");
+}
+
+TEST(HostEventRules, CrashesAreUnknownUnlessAlreadyUnhealthy) {
+  for (HostEventKind k : {HostEventKind::vm_crashed, HostEventKind::vtpm_crashed}) {
+    HostEvent e;
+    e.kind = k;
+    e.detail = "exited with signal 9";
+    const char* what = k == HostEventKind::vm_crashed ? "the VM crashed (host report: exited with signal 9)"
+                                                      : "the VM's vTPM crashed (host report: exited with signal 9)";
+    for (Health before : {Health::pending, Health::healthy, Health::unknown}) {
+      SCOPED_TRACE(std::string(host_event_kind_name(k)) + " from " + health_name(before));
+      const AttestationStatus b = with_health(before);
+      const AttestationStatus s = status_after_host_event(b, e);
+      EXPECT_EQ(s.health, Health::unknown);
+      ASSERT_TRUE(s.error_message.has_value());
+      EXPECT_EQ(s.error_message->rfind(what, 0), 0u) << *s.error_message;
+      EXPECT_EQ(s.boot_integrity_validated, b.boot_integrity_validated);
+      EXPECT_EQ(s.attest_secure_boot_enabled, b.attest_secure_boot_enabled);
+      EXPECT_EQ(s.timestamp, b.timestamp);
+    }
+    // A known-bad boot stays known-bad, with its own reason.
+    const AttestationStatus bad = with_health(Health::unhealthy);
+    const AttestationStatus s = status_after_host_event(bad, e);
+    EXPECT_EQ(s.health, Health::unhealthy);
+    EXPECT_EQ(s.error_message, bad.error_message);
+  }
+}
+
+TEST(HostEventRules, AlertKindsSeveritiesAndTitles) {
+  EXPECT_STREQ(host_event_alert_kind(HostEventKind::boot_refused), "boot-refused");
+  EXPECT_STREQ(host_event_alert_kind(HostEventKind::vm_crashed), "vm-crashed");
+  EXPECT_STREQ(host_event_alert_kind(HostEventKind::vtpm_crashed), "vtpm-crashed");
+  EXPECT_STREQ(alert_severity("boot-refused"), "High");
+  EXPECT_STREQ(alert_severity("vm-crashed"), "Medium");
+  EXPECT_STREQ(alert_severity("vtpm-crashed"), "Medium");
+  EXPECT_STREQ(alert_severity("attestation-failed"), "Medium");
+  EXPECT_STREQ(alert_severity("untrusted-kernel-module"), "Low");
+  for (const char* k : kAlertKinds) EXPECT_TRUE(is_alert_kind(k)) << k;
+  EXPECT_FALSE(is_alert_kind("boot-refused "));
+  EXPECT_FALSE(is_alert_kind("host-event"));
+  EXPECT_EQ(alert_kinds_text(),
+            "attestation-failed, quote-not-from-vtpm, attestation-stale, untrusted-kernel-module, boot-refused, "
+            "vm-crashed or vtpm-crashed");
+}
+
 std::vector<std::string> kinds(const std::vector<Recommendation>& recs) {
   std::vector<std::string> out;
   for (const Recommendation& r : recs) out.push_back(r.kind);
