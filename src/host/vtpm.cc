@@ -52,7 +52,12 @@ Status VtpmCa::write_config() const {
                               "/issuercert.pem\ncertserial = " + d + "/certserial\n";
   const std::string options =
       "--platform-manufacturer trustlaunch\n--platform-version 1\n--platform-model QEMU\n";
-  const std::string setup = "create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = " +
+  const auto tool = find_in_path("swtpm_localca");
+  if (!tool) {
+    return Error{"swtpm_localca not found in PATH: install swtpm-tools (apt-get install swtpm-tools)",
+                 "host-tool-missing"};
+  }
+  const std::string setup = "create_certs_tool = " + tool->string() + "\ncreate_certs_tool_config = " +
                             localca_conf().string() + "\ncreate_certs_tool_options = " + localca_options().string() +
                             "\nactive_pcr_banks = sha256\n";
   for (auto [file, text] : {std::pair{localca_conf(), localca}, std::pair{localca_options(), options},

@@ -30,3 +30,11 @@ if(NOT TL_SANITIZE)
   add_test(NAME vm_boot_test COMMAND vm_boot_test)
   set_tests_properties(vm_boot_test PROPERTIES LABELS "vm" TIMEOUT 900)
 endif()
+
+# Local VMs and tlaunchd's inventory (register, PATCH, host-events, delete)
+# with the real tlaunchd; QEMU starts but no guest boots.
+if(NOT TL_SANITIZE)
+  tl_add_test(NAME vm_fleet_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/vm_fleet_test.cc
+    DEPS tl_host tl_common nlohmann_json::nlohmann_json LABELS integration)
+  add_dependencies(vm_fleet_test tlaunch tlaunchd)
+endif()
