@@ -252,7 +252,7 @@ class Supervisor {
         log_("the guest did not shut down in time: QMP quit");
         kill_qemu();
       }
-      if (!qemu_.running()) break;
+      // swtpm first: when it dies QEMU may exit too, and the vTPM is the cause.
       if (config_.vtpm && !swtpm_.running()) {
         const std::string why = describe_exit("the vTPM (swtpm)", swtpm_.status().value_or(-1)) + ": " + tail_of(f_.swtpm_log(), 400);
         kill_qemu();
@@ -261,6 +261,7 @@ class Supervisor {
         if (st_.power == PowerState::kCrashed) report("vtpm-crashed", why);
         return;
       }
+      if (!qemu_.running()) break;
       std::this_thread::sleep_for(milliseconds(200));
     }
     // A refusal printed just before a reset is still a refusal.

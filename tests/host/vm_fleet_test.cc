@@ -144,6 +144,26 @@ TEST(VmFleet, CreateRegistersUpdatePatchesCrashIsReportedDeleteRemoves) {
               log.find("tlaunchd did not take the vm-crashed event") != std::string::npos)
       << log;
 
+  // The vTPM dies under a running VM: QEMU is stopped, Crashed says why, tlaunchd is told.
+  r = test::run_tlaunch("vm start web-1" + host);
+  ASSERT_EQ(r.exit_code, 0) << r.err << slurp(vmdir / "supervisor.log");
+  st = read_vm_state(vmdir / "state.json");
+  ASSERT_TRUE(st);
+  ASSERT_GT(st->swtpm_pid, 0);
+  const int64_t qemu = st->qemu_pid;
+  ASSERT_EQ(::kill(static_cast<pid_t>(st->swtpm_pid), SIGKILL), 0);
+  for (int i = 0; i < 100; ++i) {
+    st = read_vm_state(vmdir / "state.json");
+    if (st && st->power == PowerState::kCrashed) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->power, PowerState::kCrashed);
+  EXPECT_NE(st->last_error.find("the vTPM (swtpm) was killed by signal 9"), std::string::npos) << st->last_error;
+  EXPECT_FALSE(process_alive(qemu, "qemu-system"));
+  log = slurp(vmdir / "supervisor.log");
+  EXPECT_NE(log.find("event vtpm-crashed"), std::string::npos) << log;
+
   // Delete: gone locally and from the inventory.
   r = test::run_tlaunch("vm delete web-1" + host);
   ASSERT_EQ(r.exit_code, 0) << r.err;
