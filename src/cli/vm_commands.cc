@@ -47,7 +47,8 @@ constexpr const char* kListHelp =
     "  --health H         only VMs with this healthStatus\n";
 
 constexpr const char* kListExit =
-    "Exit status: 0 listed, 1 the server refused, 2 usage or connection error.\n";
+    "Exit status: 0 listed, 1 the server refused (or could not be reached while the\n"
+    "VMs on this host were listed), 2 usage or connection error.\n";
 
 constexpr const char* kShowHelp =
     "usage: tlaunch vm show NAME [--host-dir DIR]\n"
@@ -249,6 +250,12 @@ int vm_list(const Args& args) {
   auto api = ApiClient::from_options(o);
   if (!api) return report_failure(kCmd, api.error());
   auto all = api->get_all("/vms", {{"group", group}, {"healthStatus", health->value_or("")}});
+  if (!all && local) {
+    // The VMs on this host can still be listed; say why the fleet column is empty.
+    std::fprintf(stderr, "tlaunch: fleet health unavailable: %s\n", all.error().message.c_str());
+    local_vm_list(o, nullptr);
+    return kExitFailed;
+  }
   if (!all) return report_failure(kCmd, all.error());
   if (local) return local_vm_list(o, *all);
   if (o.has("--json")) {

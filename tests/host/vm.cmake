@@ -28,7 +28,8 @@ if(NOT TL_SANITIZE)
     TL_VM_TEST_DEBS_DIR="${CMAKE_BINARY_DIR}/vm-test-debs")
   add_dependencies(vm_boot_test tlaunch)
   add_test(NAME vm_boot_test COMMAND vm_boot_test)
-  set_tests_properties(vm_boot_test PROPERTIES LABELS "vm" TIMEOUT 900)
+  # One TCG boot at a time: boots in parallel on 2 cores run into their timeouts.
+  set_tests_properties(vm_boot_test PROPERTIES LABELS "vm" TIMEOUT 900 RESOURCE_LOCK tl_tcg_vm)
 endif()
 
 # Local VMs and tlaunchd's inventory (register, PATCH, host-events, delete)

@@ -107,6 +107,12 @@ TEST_F(VmCli, CreateErrorsNameTheProblem) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("std"), std::string::npos);
   EXPECT_NE(r.out.find("Standard"), std::string::npos);
+  // tlaunchd unreachable: the local VMs are still listed, exit 1 says the fleet part is missing.
+  std::ofstream(dir_.path() / "token") << "t0ken";
+  r = cli("vm list --server http://127.0.0.1:1 --token-file " + shell_quote((dir_.path() / "token").string()));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("std"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("fleet health unavailable"), std::string::npos) << r.err;
   r = cli("vm stop std");
   EXPECT_EQ(r.exit_code, 0) << "not running: nothing to do";
   r = cli("vm delete std");
