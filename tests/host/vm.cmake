@@ -16,8 +16,9 @@ tl_add_swtpm_test(vm_ca_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/vm_ca_test.cc T
 
 # Real VMs under QEMU/TCG: ONE ctest test (the cases share the boot disks;
 # each boot costs 15-35 s). Not under sanitizers: the boots are slow enough.
-# The disks are built by vm_test_esp.sh from Debian's signed packages (the
-# .deb cache is kept in the build tree; TL_VM_TEST_DEBS names another).
+# The disks are built by vm_test_esp.sh from Debian's signed packages, taken
+# from the image tests' .deb cache (build/image-cache, downloaded there with
+# apt-get download when missing; TL_VM_TEST_DEBS names another directory).
 if(NOT TL_SANITIZE)
   add_executable(vm_boot_test ${CMAKE_CURRENT_SOURCE_DIR}/vm_boot_test.cc)
   target_link_libraries(vm_boot_test PRIVATE tl_host tl_common tl_testsupport nlohmann_json::nlohmann_json
@@ -25,11 +26,12 @@ if(NOT TL_SANITIZE)
   target_compile_definitions(vm_boot_test PRIVATE
     TL_VM_TEST_ESP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/vm_test_esp.sh"
     TL_VM_TEST_ESP_DIR="${CMAKE_BINARY_DIR}/vm-test-esp"
-    TL_VM_TEST_DEBS_DIR="${CMAKE_BINARY_DIR}/vm-test-debs")
+    TL_VM_TEST_DEBS_DIR="${CMAKE_BINARY_DIR}/image-cache")
   add_dependencies(vm_boot_test tlaunch)
   add_test(NAME vm_boot_test COMMAND vm_boot_test)
-  # One TCG boot at a time: boots in parallel on 2 cores run into their timeouts.
-  set_tests_properties(vm_boot_test PROPERTIES LABELS "vm" TIMEOUT 900 RESOURCE_LOCK tl_tcg_vm)
+  # One TCG boot at a time (boots in parallel on 2 cores run into their
+  # timeouts), and the .deb cache is not written by two tests at once.
+  set_tests_properties(vm_boot_test PROPERTIES LABELS "vm" TIMEOUT 900 RESOURCE_LOCK "tl_tcg_vm;tl_image_cache")
 endif()
 
 # Local VMs and tlaunchd's inventory (register, PATCH, host-events, delete)
