@@ -188,7 +188,12 @@ Status start_local_vm(const host::HostStore& store, const std::string& name, con
   so.new_session = true;  // survives this terminal
   so.stdout_file = so.stderr_file = f.supervisor_log();
   auto child = host::spawn({self_exe(), "vm", "supervise", name, "--host-dir", store.root().string()}, so);
-  if (!child) return child.take_error();
+  if (!child) {
+    starting.power = host::PowerState::kCrashed;
+    starting.last_error = "the supervisor could not be started: " + child.error().message;
+    (void)host::write_vm_state(f.state(), starting);
+    return child.take_error();
+  }
   progress("starting " + name + " (supervisor pid " + std::to_string(child->pid()) + ", log " +
            f.supervisor_log().string() + ")");
 

@@ -101,7 +101,7 @@ Result<std::string> qmp_execute(const std::filesystem::path& socket, const std::
   if (auto s = c.send(nlohmann::json{{"execute", command}}.dump() + "\n"); !s) return s.take_error();
   auto a = c.answer(deadline);
   if (!a) return a.take_error();
-  return a->dump();
+  return a->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tl::host

@@ -87,7 +87,8 @@ std::string to_json_text(const VmConfig& c) {
   j["releaseKeys"] = c.release_keys;
   j["attestInterval"] = c.attest_interval;
   j["createdAt"] = c.created_at;
-  return j.dump(2) + "\n";
+  // replace: a path with invalid UTF-8 must not throw.
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 Result<VmConfig> parse_vm_config(std::string_view text, const std::string& where) {

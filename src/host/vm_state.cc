@@ -88,7 +88,8 @@ std::string to_json_text(const VmState& s) {
   j["lastError"] = printable(s.last_error, 4096);
   j["lastMarker"] = printable(s.last_marker, 1024);
   j["lastMarkerAt"] = s.last_marker_at;
-  return j.dump(2) + "\n";
+  // replace: a path with invalid UTF-8 must not throw.
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 Result<VmState> parse_vm_state(std::string_view text, const std::string& where) {

@@ -117,6 +117,14 @@ TEST(VmConfigJson, RefusesHostileInput) {
   expect_refused(mutate([](auto& j) { j["attestInterval"] = -1; }), "'attestInterval'");
 }
 
+TEST(VmConfigJson, InvalidUtf8InAPathDoesNotThrow) {
+  VmConfig c = sample();
+  c.image_path = std::string("/img/\xff\xfe");
+  std::string text;
+  EXPECT_NO_THROW(text = to_json_text(c));
+  EXPECT_TRUE(parse_vm_config(text, "vm.json"));
+}
+
 TEST(VmStateJson, RoundTripsAndRefusesHostileInput) {
   VmState s;
   s.power = PowerState::kBootRefused;
