@@ -51,7 +51,9 @@ constexpr const char* kCreateHelp =
     "  --group G          the VM's group in tlaunchd (default: the security type in lower case)\n"
     "  --release-key NAME a key the guest agent releases after attesting (repeatable)\n"
     "  --attest-interval S  seconds between the agent's attestations\n"
-    "  --start            start it after creating it (as 'tlaunch vm start')\n";
+    "  --start            start it after creating it (as 'tlaunch vm start')\n"
+    "  --wait-for W       with --start: none (default), ready or attest (see 'vm start --help')\n"
+    "  --wait-timeout S   how long --wait-for waits (default 300)\n";
 
 constexpr const char* kCreateExit =
     "Exit status: 0 created, 1 it could not be made (vm-exists, image-not-found,\n"
@@ -91,7 +93,9 @@ constexpr const char* kCaHelp =
     "The host's vTPM CA, which issues every local VM's EK certificate: creates it when\n"
     "missing and prints its root and issuer certificates. tlaunchd must trust both\n"
     "for attestationCertValidated:\n"
-    "  tlaunchd serve --ek-ca ROOT/ca/swtpm-localca-rootca-cert.pem --ek-ca ROOT/ca/issuercert.pem\n";
+    "  tlaunchd serve --ek-ca ROOT/ca/swtpm-localca-rootca-cert.pem --ek-ca ROOT/ca/issuercert.pem\n"
+    "\n"
+    "  --json             print {\"rootCert\": PATH, \"issuerCert\": PATH}\n";
 
 constexpr const char* kCaExit = "Exit status: 0 the CA exists, 1 it could not be created, 2 usage error.\n";
 
@@ -506,7 +510,14 @@ int vm_ca(const Args& args) {
   constexpr std::string_view kCmd = "vm ca";
   auto parsed = parse_fleet_options(args, OptionSpec{{"--help", "--json"}, {"--host-dir"}});
   if (!parsed) return report_failure(kCmd, parsed.error());
-  if (!*parsed) return host_help(kCaHelp, kCaExit);
+  if (!*parsed) {
+    // No tlaunchd is involved: only the host options.
+    std::fputs(kCaHelp, stdout);
+    std::fputs(kHostOptions, stdout);
+    std::fputs("\n", stdout);
+    std::fputs(kCaExit, stdout);
+    return kExitOk;
+  }
   const ParsedOptions& o = **parsed;
   if (auto s = expect_positionals(o, {}); !s) return report_failure(kCmd, s.error());
   const auto ca = host_store(o).ca();
