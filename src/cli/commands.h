@@ -54,4 +54,7 @@ int key_audit(const Args& args);
 int key_token(const Args& args);   // create | list | revoke
 int key_access(const Args& args);  // set | list | remove
 
+// Guest images for Trusted Launch VMs (docs/guest-image.md), src/cli/image_commands.cc.
+int image_build(const Args& args);
+
 }  // namespace tl::cli
