@@ -1,5 +1,6 @@
 #include "host/image_build.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "host/image_esp.h"
@@ -118,9 +119,15 @@ Result<ImageManifest> build_image(const ImageBuildOptions& o, const Progress& pr
       {"/EFI/BOOT/BOOTX64.EFI", shim}, {"/EFI/BOOT/grubx64.efi", grub}, {"/EFI/BOOT/grub.cfg", cfg},
       {"/vmlinuz", kernel},            {"/initrd.img", initrd},
   };
-  progress("writing the ESP image " + (o.out_dir / "disk.raw").string());
+  // 64 MiB holds a release build; a larger agent (debug or sanitizer builds)
+  // gets a larger disk: the files plus 5% and 4 MiB for FAT, in whole MiB.
+  uint64_t payload = 0;
+  for (const EspFile& f : files) payload += fs::file_size(f.source, ec);
+  const uint64_t mib = 1ull << 20;
+  const uint64_t disk_size = std::max<uint64_t>(kEspSizeBytes, (payload + payload / 20 + 4 * mib + mib - 1) / mib * mib);
+  progress("writing the ESP image " + (o.out_dir / "disk.raw").string() + " (" + std::to_string(disk_size / mib) + " MiB)");
   const fs::path disk_tmp = o.out_dir / "disk.raw.tmp", disk = o.out_dir / "disk.raw";
-  if (Status s = make_esp(disk_tmp, files, o.epoch); !s) {
+  if (Status s = make_esp(disk_tmp, files, o.epoch, disk_size); !s) {
     fs::remove(disk_tmp, ec);
     return s.take_error();
   }
