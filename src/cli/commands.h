@@ -57,7 +57,4 @@ int key_access(const Args& args);  // set | list | remove
 // Guest images for Trusted Launch VMs (docs/guest-image.md), src/cli/image_commands.cc.
 int image_build(const Args& args);
 
-// Guest images for Trusted Launch VMs (docs/guest-image.md), src/cli/image_commands.cc.
-int image_build(const Args& args);
-
 }  // namespace tl::cli

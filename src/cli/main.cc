@@ -27,12 +27,6 @@ constexpr const char* kUsage =
     "      Build a reproducible Secure Boot guest disk image (Debian's signed shim,\n"
     "      grub and kernel; an initramfs running tlaunch-agent).\n"
     "\n"
-    "Host:\n"
-    "  image build --out DIR [--kernel signed|unsigned] [--agent PATH] [--cache DIR | --debs DIR]\n"
-    "              [--initrd-compression gzip|none] [--force] [--json]\n"
-    "      Build a reproducible Secure Boot guest disk image (Debian's signed shim,\n"
-    "      grub and kernel; an initramfs running tlaunch-agent).\n"
-    "\n"
     "Fleet (tlaunchd's REST API):\n"
     "  vm register NAME --vm-id ID --group G [--resource-id ID] [--security-type T]\n"
     "              [--secure-boot on|off] [--vtpm on|off] [--agent installed|absent]\n"
@@ -141,7 +135,6 @@ constexpr Entry kCommands[] = {
     {"key", "audit", tl::cli::key_audit},
     {"key", "token", tl::cli::key_token},
     {"key", "access", tl::cli::key_access},
-    {"image", "build", tl::cli::image_build},
     {"image", "build", tl::cli::image_build},
 };
 
