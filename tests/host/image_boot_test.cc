@@ -105,7 +105,8 @@ class Vm {
     qemu_ = std::move(*q);
   }
   ~Vm() {
-    for (Child* c : {&qemu_, &swtpm_}) Reaper{c};
+    Reaper tpm{&swtpm_};  // destroyed last: QEMU goes first
+    Reaper qemu{&qemu_};
   }
 
   fs::path console() const { return dir_.path() / "console.log"; }
