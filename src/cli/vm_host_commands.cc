@@ -259,7 +259,17 @@ Status start_local_vm(const host::HostStore& store, const std::string& name, con
       return Status{};
     };
     for (const auto& m : markers) {
-      if (m.kind == host::MarkerKind::kBootRefused) return Error{"VM " + name + ": Secure Boot refused the boot: " + m.line, "boot-refused"};
+      if (m.kind == host::MarkerKind::kBootRefused) {
+        // The supervisor reports it to tlaunchd and then records BootRefused:
+        // wait for that, so `vm show` right after agrees with this answer.
+        const auto until = Clock::now() + std::chrono::seconds(30);
+        while (Clock::now() < until) {
+          auto now = host::read_vm_state(f.state());
+          if (!now || now->power == host::PowerState::kBootRefused || !host::is_active(now->power)) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return Error{"VM " + name + ": Secure Boot refused the boot: " + m.line, "boot-refused"};
+      }
       if (wait_for == "ready" && m.kind == host::MarkerKind::kReady) return recorded();
       if (wait_for == "attest" && m.kind == host::MarkerKind::kAttestOk) return recorded();
       if (wait_for == "attest" && (m.kind == host::MarkerKind::kAttestFailed || m.kind == host::MarkerKind::kNoTpm ||

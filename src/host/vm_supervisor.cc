@@ -217,8 +217,10 @@ class Supervisor {
       if (st_.power == PowerState::kBootRefused) return;
       transition(VmEvent::kBootRefused);
       st_.last_error = "Secure Boot refused the boot: " + m.line;
-      save();
+      // Reported before the state is saved: whoever sees BootRefused in
+      // state.json (vm start --wait-for) then also finds it in tlaunchd.
       report("boot-refused", m.line);
+      save();
       return;
     }
     st_.last_marker = m.line;
