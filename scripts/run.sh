@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Quick start: the main job on embedded defaults. Builds trustlaunch if needed,
-# then attests a "VM" end to end on this machine:
-#   1. a local vTPM CA provisions a vTPM (swtpm_setup, EK certificate in NV);
-#   2. the recorded Secure Boot boot of a Debian VM (OVMF -> shim -> GRUB ->
-#      Linux 6.1, examples/ovmf-secureboot) is replayed into its PCRs;
-#   3. tlaunchd starts on 127.0.0.1 trusting that CA;
-#   4. tlaunch-agent enrolls the vTPM (credential activation) and attests;
-#   5. the token is checked against /certs with standard tools and its claims shown;
-#   6. the fleet monitor: the VM was registered and its group given a trusted
-#      baseline from the same boot, so it shows Healthy; the fleet summary;
-#   7. the key vault: an exportable key whose release policy wants Secure Boot
-#      and this VM id is released into the vTPM (unwrapped inside it).
+# then runs a real Trusted Launch VM on this machine and attests it end to end:
+#   1. `tlaunch image build`: a reproducible EFI disk from Debian's signed
+#      shim -> GRUB -> Linux, whose initramfs runs tlaunch-agent;
+#   2. the host's vTPM CA (`tlaunch vm ca`) and tlaunchd (SQLite) trusting it;
+#   3. `tlaunch vm create` + `vm start`: QEMU (KVM when it can do SMM, else
+#      TCG) with OVMF Secure Boot firmware and the VM's own swtpm; the agent in
+#      the guest attests to tlaunchd over QEMU user networking;
+#   4. `tlaunch vm show`: the fleet monitor's attestation status, Healthy;
+#   5. an exportable key whose release policy wants Secure Boot and this VM's
+#      id is released into the VM (unwrapped inside its vTPM), and audited.
 # With arguments, runs `tlaunch ARGS` instead (e.g. eventlog inspect FILE --json).
+# Environment: TLAUNCH_DEMO_KEEP=1 keeps the VM, tlaunchd and the work dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -26,69 +26,59 @@ fi
 
 source scripts/vtpm.sh
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+started=$(date +%s)
 say "building tlaunch, tlaunchd and tlaunch-agent"
+bash scripts/setup.sh >/dev/null
 cmake --build build --target tlaunch tlaunchd tlaunch-agent
 
-log=$root/examples/ovmf-secureboot/eventlog_sb_debian_chain.bin
 work=$(mktemp -d /tmp/trustlaunch-demo-XXXXXX)
-cleanup() { kill "${svc_pid:-}" "${tpm_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+export TLAUNCH_HOST_DIR=$work/host
+cleanup() {
+  if [ "${TLAUNCH_DEMO_KEEP:-0}" = 1 ]; then
+    echo "kept: $work (tlaunchd pid ${svc_pid:-?}; stop the VM with: TLAUNCH_HOST_DIR=$TLAUNCH_HOST_DIR build/tlaunch vm stop demo-vm)"
+    return
+  fi
+  build/tlaunch vm stop demo-vm --timeout 10 >/dev/null 2>&1 || true
+  kill "${svc_pid:-}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
-say "the boot to attest: a real Secure Boot VM's event log"
-build/tlaunch eventlog inspect "$log" | sed -n '1,2p;/^Secure Boot/p;/^Boot applications/,/^$/p'
+say "guest image: Debian's signed shim, GRUB and kernel + an initramfs running tlaunch-agent"
+build/tlaunch image build --out build/guest-image --cache build/image-cache --force
+python3 - build/guest-image/manifest.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+print("kernel", m.get("kernel"), "| disk sha256", str(m.get("diskSha256", ""))[:16] + "…")
+PY
 
-say "provisioning a vTPM with an EK certificate from a local vTPM CA (swtpm_setup)"
-vtpm_provision "$work"
-vtpm_start "$work"
-echo "vTPM on ${TPM2TOOLS_TCTI#swtpm:}; EK certificate issued by $(openssl x509 -in "$work/ca/issuercert.pem" -noout -subject)"
-
-say "replaying the recorded boot into the vTPM's PCRs"
-vtpm_replay "$log"
-tpm2_pcrread sha256:0,4,7
-
-say "starting tlaunchd on 127.0.0.1 (SQLite in $work, trusting the vTPM CA)"
-build/tlaunchd serve --port 0 --db "$work/tlaunchd.db" \
-  --ek-ca "$work/ca/swtpm-localca-rootca-cert.pem" --ek-ca "$work/ca/issuercert.pem" 2>"$work/tlaunchd.log" &
+say "the host's vTPM CA (issues each VM's EK certificate) and tlaunchd trusting it"
+ca_json=$(build/tlaunch vm ca --json)
+ca_root=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["rootCert"])' "$ca_json")
+ca_issuer=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["issuerCert"])' "$ca_json")
+build/tlaunchd serve --port 0 --db "$work/tlaunchd.db" --ek-ca "$ca_root" --ek-ca "$ca_issuer" 2>"$work/tlaunchd.log" &
 svc_pid=$!
 svc_port=$(tlaunchd_port "$work/tlaunchd.log")
 url=http://127.0.0.1:$svc_port
-echo "tlaunchd at $url"
-
 export TLAUNCH_SERVER=$url TLAUNCH_TOKEN_FILE=$work/tlaunchd.db.admin-token
-vm_id=7f3c9a2e-51b4-4c1d-9e2a-0d8f6b4a1c55
-say "fleet monitor: a trusted baseline for the group, and the VM registered (admin token in $TLAUNCH_TOKEN_FILE)"
-build/tlaunch baseline create debian-12 --from-eventlog "$log" --variant recorded-boot
-build/tlaunch vm register demo-vm --vm-id "$vm_id" --group debian-12 --security-type TrustedLaunch
-build/tlaunch vm show demo-vm | sed -n '1,20p'
+echo "tlaunchd at $url (SQLite $work/tlaunchd.db, admin token in $TLAUNCH_TOKEN_FILE)"
 
-say "tlaunch-agent: enroll (credential activation) and attest"
-printf 'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' >"$work/os-release"
-TSS2_LOG=all+NONE build/tlaunch-agent attest --once --endpoint "$url" --tcti "$TPM2TOOLS_TCTI" \
-  --vm-id "$vm_id" --eventlog "$log" --os-release "$work/os-release" \
-  --state-dir "$work/agent" >"$work/token.jwt"
-echo "token: $(cut -c1-72 "$work/token.jwt")…"
+say "fleet monitor: the group 'demo' learns its trusted baseline from its first Secure Boot boot"
+build/tlaunch baseline learn demo on
 
-say "checking the token like a relying party (OpenID discovery, /certs, PyJWT and openssl dgst)"
-/usr/bin/python3 tests/e2e/check_token.py "$url" "$work/token.jwt" >"$work/verified.json"
-/usr/bin/python3 - "$work/verified.json" <<'PY'
-import json, sys
-v = json.load(open(sys.argv[1]))
-c = v["claims"]
-print(f"signature OK ({v['header']['alg']}, kid {v['header']['kid'][:16]}…), issuer {c['iss']}")
-for k in ["x-ms-attestation-type", "secureboot", "x-ms-azurevm-vmid", "x-ms-azurevm-attested-pcrs",
-          "x-ms-azurevm-dbvalidated", "x-ms-azurevm-dbxvalidated", "x-ms-azurevm-bootdebug-enabled",
-          "x-ms-azurevm-osdistro", "x-tl-kernel-cmdline", "x-tl-ek-cert-validated"]:
-    print(f"  {k:45} {json.dumps(c.get(k))}")
-for app in c.get("x-tl-boot-apps", []):
-    print(f"  boot app  {app.get('sha256', '')[:16]}…  {app.get('devicePath') or '(no device path)'}")
-key = c["x-ms-runtime"]["keys"][0]
-print(f"  runtime key (in the vTPM, for key release): {key['kid']} RSA {len(key['n']) * 6 // 8 * 8} bits")
-PY
-say "fleet monitor: the VM's attestation status after that attestation"
+say "creating a Trusted Launch VM (Secure Boot + vTPM, EK certificate from the host CA)"
+build/tlaunch vm create demo-vm --security-type TrustedLaunch --image build/guest-image --group demo \
+  --release-key demo-key
+vm_id=$(build/tlaunch vm show demo-vm --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vmId"])')
+
+say "booting it (under TCG this takes about half a minute) and waiting for the guest agent's attestation"
+build/tlaunch vm start demo-vm --wait-for attest --wait-timeout 300
+
+say "the VM's attestation status"
 build/tlaunch vm show demo-vm
-say "fleet summary"
-build/tlaunch status
-say "key vault: an exportable AES-256 key, released only to a Secure Boot VM with this VM id"
+
+say "key vault: an exportable AES-256 key, released only to a Secure Boot VM with id $vm_id"
 cat >"$work/policy.json" <<JSON
 {"version": "1.0.0", "anyOf": [{"authority": "$url", "allOf": [
   {"claim": "secureboot", "equals": true},
@@ -97,10 +87,17 @@ JSON
 build/tlaunch key create demo-key --kty oct --exportable --policy "$work/policy.json"
 build/tlaunch key access set "vm:$vm_id" --scope demo-key --ops get,release
 
-say "tlaunch-agent release: attest, release, unwrap inside the vTPM (TPM2_RSA_Decrypt), write the key (0600)"
-TSS2_LOG=all+NONE build/tlaunch-agent release --key demo-key --out "$work/demo.key" --endpoint "$url" \
-  --tcti "$TPM2TOOLS_TCTI" --vm-id "$vm_id" --eventlog "$log" --os-release "$work/os-release" \
-  --state-dir "$work/agent"
-echo "released key: $(stat -c '%s bytes, mode %a' "$work/demo.key"), SHA-256 $(sha256sum "$work/demo.key" | cut -c1-16)…"
+say "the guest agent releases it into its vTPM (TPM2_RSA_Decrypt inside the VM)"
+console=$TLAUNCH_HOST_DIR/vms/demo-vm/console.log
+for _ in $(seq 120); do
+  grep -aq "TLAUNCH-GUEST: key-re" "$console" && break
+  sleep 1
+done
+grep -a "TLAUNCH-GUEST:" "$console" | tr -d '\r' | sed 's/^/guest: /'
+grep -aq "TLAUNCH-GUEST: key-released demo-key" "$console" || { echo "the key was not released (see $console)" >&2; exit 1; }
 build/tlaunch key audit demo-key
-say "done: docs/attestation-flow.md, docs/fleet-api.md and docs/keyvault.md explain each step; scripts/test.sh runs every test"
+
+say "stopping the VM (ACPI shutdown)"
+build/tlaunch vm stop demo-vm
+build/tlaunch vm list
+say "done in $(( $(date +%s) - started )) s: docs/host.md, docs/guest-image.md, docs/fleet-api.md and docs/keyvault.md explain each step; scripts/test.sh runs every test"
