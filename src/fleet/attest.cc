@@ -137,6 +137,9 @@ Result<std::optional<Vm>> Fleet::record_verified(const verify::VerifiedAttestati
     if (!learning_error.empty() && status.boot_integrity_validated == "Unknown") status.error_message = learning_error;
     vm.status = status;
     vm.last_report_at = now;
+    // The VM's TPM just answered a fresh challenge: it runs, whatever a host
+    // report or PATCH said before, and the staleness sweep watches it again.
+    vm.spec.power_state = PowerState::running;
     row.fresh_since = fresh_since_for(vm);
 
     // Alerts.
@@ -222,6 +225,7 @@ Result<std::optional<Vm>> Fleet::record_rejected(const std::string& vm_id, const
         // it stays Unhealthy rather than drifting to stale.
         vm.status.timestamp = now;
         vm.last_report_at = now;
+        vm.spec.power_state = PowerState::running;  // its TPM answered: it runs (see record_verified)
         row.fresh_since = fresh_since_for(vm);
         TL_FLEET_TRY(raise_alert(*db, AlertInput{kAttestationFailed, vm.spec.name, vm.spec.group, what, {}}, now));
         TL_FLEET_TRY(resolve_alert(*db, vm.spec.name, kAttestationStale, now));

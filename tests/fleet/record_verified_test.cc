@@ -371,6 +371,29 @@ TEST_F(RecordVerified, UnhealthyAttestationResolvesCrashesButNotARefusedBoot) {
   EXPECT_EQ(kinds_of(open_alerts()), (std::vector<std::string>{"boot-refused", "attestation-failed"}));
 }
 
+// A crash report stops the VM and takes it out of the staleness sweep; the
+// next verified attestation shows it runs, so it is Running again and a VM
+// that then goes quiet is swept (review: it stayed Healthy forever).
+TEST_F(RecordVerified, AttestationAfterACrashPutsTheVmBackUnderTheSweep) {
+  ASSERT_TRUE(fleet_->set_learning("debian-12", true).ok());
+  ASSERT_TRUE(fleet_->record_host_event("deb-01", host_event(HostEventKind::vm_crashed, "qemu exited"), kT0 + 10).ok());
+  const Vm vm = record(attest(), kT0 + 60);
+  EXPECT_EQ(vm.status.health, Health::healthy);
+  EXPECT_EQ(vm.spec.power_state, PowerState::running);
+  EXPECT_EQ(*fleet_->sweep_stale(kT0 + 60 + 3600 - 1), 0);
+  EXPECT_EQ(*fleet_->sweep_stale(kT0 + 60 + 3600 + 1), 1);
+  auto after = fleet_->find("deb-01", kT0 + 60 + 3600 + 1);
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->status.health, Health::unknown);
+  // Likewise after a failure the VM's TPM signed.
+  ASSERT_TRUE(fleet_->record_host_event("deb-01", host_event(HostEventKind::vtpm_crashed, "swtpm exited"), kT0 + 9000).ok());
+  auto rejected = fleet_->record_rejected(kVmId, Error{"x", "eventlog-check-failed"}, kT0 + 9010);
+  ASSERT_TRUE(rejected.ok()) << rejected.error().message;
+  auto again = fleet_->find("deb-01", kT0 + 9010);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->spec.power_state, PowerState::running);
+}
+
 TEST_F(RecordVerified, UntrustedKernelModules) {
   ASSERT_TRUE(fleet_->set_learning("debian-12", true).ok());
   evidence_.kernel_modules.reported = true;
