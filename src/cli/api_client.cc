@@ -161,7 +161,7 @@ Result<Json> ApiClient::call(std::string_view method, const std::string& path_an
   http::Headers headers{{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
   std::string text;
   if (body != nullptr) {
-    text = body->dump();
+    text = body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // a path is bytes, not always UTF-8
     headers["Content-Type"] = "application/json";
   }
   auto r = client_->request(method, path_and_query, text, headers);

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <csignal>
 #include <thread>
 #include <unistd.h>
 
@@ -181,7 +182,22 @@ Status start_local_vm(const host::HostStore& store, const std::string& name, con
                    "host-tool-missing"};
     }
   }
-  // Starting, before the supervisor exists: a second `vm start` now refuses.
+  // A supervisor that was killed can leave this VM's swtpm behind, holding
+  // the vTPM state's lock: end it (only if it is really this VM's).
+  // (state() clears the pids of a dead run: read what was recorded.)
+  const int64_t old_swtpm = [&]() -> int64_t {
+    auto raw = host::read_vm_state(f.state());
+    return raw ? raw->swtpm_pid : 0;
+  }();
+  if (host::process_alive(old_swtpm, "swtpm", f.dir.string())) {
+    progress("ending the vTPM (swtpm pid " + std::to_string(old_swtpm) + ") a previous run left behind");
+    ::kill(static_cast<pid_t>(old_swtpm), SIGTERM);
+    for (int i = 0; i < 50 && host::process_alive(old_swtpm, "swtpm", f.dir.string()); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  // Starting, before the supervisor exists; the supervisor's lock
+  // (supervisor.lock) keeps a racing second start away from a running VM.
   host::VmState starting = *st;
   starting.power = host::PowerState::kStarting;
   starting.last_error.clear();
@@ -191,7 +207,9 @@ Status start_local_vm(const host::HostStore& store, const std::string& name, con
   host::SpawnOptions so;
   so.new_session = true;  // survives this terminal
   so.stdout_file = so.stderr_file = f.supervisor_log();
-  auto child = host::spawn({self_exe(), "vm", "supervise", name, "--host-dir", store.root().string()}, so);
+  std::vector<std::string> argv{self_exe()};
+  for (auto& a : store.supervisor_args(name)) argv.push_back(std::move(a));
+  auto child = host::spawn(argv, so);
   if (!child) {
     starting.power = host::PowerState::kCrashed;
     starting.last_error = "the supervisor could not be started: " + child.error().message;
@@ -374,10 +392,28 @@ int vm_create(const Args& in) {
     c.guest_endpoint = host::guest_view_of(c.server_url);
     api.emplace(std::move(*a));
   }
+  // An https tlaunchd: the guest has no CA store, so it gets the CA the CLI
+  // trusts (fw_cfg opt/org.trustlaunch/ca.pem), or the agent could not connect.
+  std::string guest_ca;
+  if (c.guest_endpoint.rfind("https://", 0) == 0) {
+    if (auto v = o.value("--cacert")) guest_ca = *v;
+    else if (const char* e = std::getenv("TLAUNCH_CACERT"); e && *e) guest_ca = e;
+    if (guest_ca.empty()) {
+      return report_failure(kCmd, usage_error("tlaunchd is https: give --cacert FILE (or TLAUNCH_CACERT) so that "
+                                              "the guest agent can check its certificate"));
+    }
+  }
   const host::HostStore store = host_store(o);
   auto made = host::create_vm(store, c, *image, host::Firmware::system(), progress);
   if (!made) return report_failure(kCmd, made.error());
   c = *made;
+  if (!guest_ca.empty()) {
+    auto pem = host::read_text_file(guest_ca, 1 << 20);
+    Status copied = pem ? host::write_file_atomic(store.files(c.name).tlaunchd_ca(), *pem, 0644) : Status(pem.error());
+    if (!copied) {
+      return report_failure(kCmd, with_context("the guest's copy of --cacert " + guest_ca, copied.take_error()));
+    }
+  }
   progress("created " + c.name + " in " + store.files(c.name).dir.string() + " (vmId " + c.vm_id + ", Secure Boot " +
            (c.secure_boot ? "on" : "off") + ", vTPM " + (c.vtpm ? "on" : "off") + ")");
   if (c.vtpm) {
@@ -499,6 +535,13 @@ int vm_supervise(const Args& args) {
     if (!api || !config->registered) return;
     if (!*api) {
       log("cannot tell tlaunchd: " + api->error().message);
+      return;
+    }
+    if (kind == "powerState") {
+      Json body = {{"powerState", detail}};
+      auto r = (*api)->call("PATCH", "/vms/" + percent_encode(name), &body);
+      if (!r) log("tlaunchd did not take powerState " + detail + ": " + r.error().message);
+      else log("told tlaunchd: powerState " + detail);
       return;
     }
     Json body = {{"kind", kind}, {"detail", detail}};

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <thread>
 #include <unistd.h>
 
@@ -66,6 +67,36 @@ class ConsoleTail {
   int fd_ = -1;
 };
 
+// An exclusive flock(2) on a file, released when the object (or the process) goes.
+class FileLock {
+ public:
+  FileLock() = default;
+  explicit FileLock(const fs::path& p) : fd_(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  FileLock(FileLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  FileLock& operator=(FileLock&& o) noexcept {
+    if (this != &o) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = o.fd_;
+      o.fd_ = -1;
+    }
+    return *this;
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
 class Supervisor {
  public:
   Supervisor(const HostStore& store, std::string name, const SupervisorOptions& o, const HostEventSink& events,
@@ -76,6 +107,15 @@ class Supervisor {
     auto c = store_.config(name_);
     if (!c) return c.take_error();
     config_ = std::move(*c);
+    // One supervisor per VM: a second one (two `vm start`s racing, or a
+    // hand-run `vm supervise`) must not touch a running VM's sockets, console
+    // or state. The lock lives as long as this process.
+    lock_ = FileLock(f_.dir / "supervisor.lock");
+    if (!lock_.held()) {
+      return Error{"another supervisor is running VM " + name_ + " (" + (f_.dir / "supervisor.lock").string() +
+                       " is locked): use vm stop first",
+                   "vm-running"};
+    }
     auto prior = read_vm_state(f_.state());
     st_ = prior ? *prior : VmState{};
     // `vm start` wrote Starting; a supervisor started by hand starts from here too.
@@ -107,8 +147,10 @@ class Supervisor {
     st_.qemu_pid = qemu_.pid();
     save();
     log_("QEMU running (pid " + std::to_string(qemu_.pid()) + ")");
+    report_power("Running");
     watch();
     finish();
+    if (st_.power == PowerState::kStopped) report_power("Stopped");
     return st_;
   }
 
@@ -124,8 +166,16 @@ class Supervisor {
   }
 
   void report(const std::string& kind, const std::string& detail) {
-    log_("event " + kind + ": " + detail);
-    if (events_) events_(kind, detail);
+    const std::string d = host_event_detail(detail);
+    log_("event " + kind + ": " + d);
+    if (events_) events_(kind, d);
+  }
+
+  // tlaunchd's powerState follows QEMU, so its staleness sweep watches a
+  // running VM and leaves a stopped one alone.
+  void report_power(const char* power) {
+    log_(std::string("powerState ") + power);
+    if (events_) events_("powerState", power);
   }
 
   Result<VmState> start_failed(const std::string& why) {
@@ -256,11 +306,21 @@ class Supervisor {
       }
       // swtpm first: when it dies QEMU may exit too, and the vTPM is the cause.
       if (config_.vtpm && !swtpm_.running()) {
+        // A guest that powers off makes QEMU end swtpm (CMD_SHUTDOWN) as it
+        // exits, so swtpm can be seen gone first: give QEMU a moment, and a
+        // clean end of both (or an end we asked for) is a shutdown.
+        (void)qemu_.wait(milliseconds(3000));
+        const bool swtpm_clean = swtpm_.status().value_or(-1) == 0;
+        if (!qemu_.running() && (stop_seen || (swtpm_clean && qemu_.status().value_or(-1) == 0))) break;
         const std::string why = describe_exit("the vTPM (swtpm)", swtpm_.status().value_or(-1)) + ": " + tail_of(f_.swtpm_log(), 400);
         kill_qemu();
         transition(VmEvent::kSwtpmDied);
-        st_.last_error = why;
-        if (st_.power == PowerState::kCrashed) report("vtpm-crashed", why);
+        if (st_.power == PowerState::kCrashed) {
+          st_.last_error = why;
+          report("vtpm-crashed", why);
+        } else {
+          log_(why + " (after a stop request)");
+        }
         return;
       }
       if (!qemu_.running()) break;
@@ -329,9 +389,47 @@ class Supervisor {
   VmState st_;
   Child swtpm_, qemu_;
   Clock::time_point stop_deadline_{};
+  FileLock lock_;
 };
 
 }  // namespace
+
+std::string host_event_detail(std::string_view text) {
+  constexpr size_t kMax = 1000;
+  std::string out;
+  bool gap = false;  // a run of control characters pending as one "; "
+  for (size_t i = 0; i < text.size() && out.size() < kMax;) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      gap = true;
+      ++i;
+      continue;
+    }
+    // Length of a well-formed UTF-8 sequence starting here, 0 if it is not one.
+    size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+    if (n > 1) {
+      if (i + n > text.size()) n = 0;
+      for (size_t k = 1; n && k < n; ++k)
+        if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) n = 0;
+      // Overlong / surrogate / beyond U+10FFFF forms.
+      if (n == 3) {
+        const auto c1 = static_cast<unsigned char>(text[i + 1]);
+        if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f)) n = 0;
+      } else if (n == 4) {
+        const auto c1 = static_cast<unsigned char>(text[i + 1]);
+        if ((c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f)) n = 0;
+      }
+    }
+    std::string piece = n ? std::string(text.substr(i, n)) : std::string("?");
+    if (gap && !out.empty()) piece = "; " + piece;
+    gap = false;
+    if (out.size() + piece.size() > kMax) break;
+    out += piece;
+    i += n ? n : 1;
+  }
+  if (out.find_first_not_of(' ') == std::string::npos) return "(no detail)";
+  return out;
+}
 
 Result<VmState> supervise(const HostStore& store, const std::string& name, const SupervisorOptions& options,
                           const HostEventSink& events, const Progress& log) {

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "host/vm_store.h"
@@ -14,8 +15,15 @@
 namespace tl::host {
 
 // Something tlaunchd should know: kind is "boot-refused", "vm-crashed" or
-// "vtpm-crashed" (POST /vms/NAME/host-events); the sink must not throw.
+// "vtpm-crashed" (POST /vms/NAME/host-events, detail made by
+// host_event_detail), or "powerState" with detail "Running" (QEMU is up) or
+// "Stopped" (it ended without a crash: PATCH /vms/NAME). The sink must not throw.
 using HostEventSink = std::function<void(const std::string& kind, const std::string& detail)>;
+
+// What the host saw, as tlaunchd's host-events accept it: control characters
+// (a log tail's newlines) become "; ", invalid UTF-8 bytes '?', at most 1,000
+// bytes cut at a character boundary, never blank.
+std::string host_event_detail(std::string_view text);
 
 struct SupervisorOptions {
   std::string qemu_binary = "qemu-system-x86_64";
