@@ -134,6 +134,10 @@ int local_vm_show(const ParsedOptions& o, const std::string& name, void (*print_
   if (fleet.is_object()) {
     const std::string health = text(field(field(fleet, "attestationStatus"), "properties"), "healthStatus");
     if (health == "Unhealthy" || health == "Unknown") return kExitFailed;
+  } else if (!note.empty()) {
+    // A registered VM whose status tlaunchd could not give is not "all right":
+    // the connection error's code, as the fleet-only `vm show` answers.
+    return kExitBadInput;
   }
   return s->power == host::PowerState::kCrashed || s->power == host::PowerState::kBootRefused ? kExitFailed : kExitOk;
 }

@@ -28,7 +28,9 @@ std::string word_after(std::string_view s, std::string_view key) {
 
 std::optional<Marker> parse_console_line(std::string_view line, bool before_guest) {
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
-  if (const auto at = line.find(kBootFailed); at != std::string_view::npos) {
+  // grub prints this before the kernel runs; once the guest spoke, the same
+  // text is only something a guest program printed (never a refusal).
+  if (const auto at = line.find(kBootFailed); at != std::string_view::npos && before_guest) {
     return Marker{MarkerKind::kBootRefused, printable(line.substr(at)), {}, {}, {}};
   }
   if (const auto at = line.find(kGuest); at != std::string_view::npos) {

@@ -31,9 +31,9 @@ struct Marker {
   std::string key;     // kKeyReleased / kKeyReleaseFailed
 };
 
-// One console line (without its newline). Firmware refusal patterns count
-// only while `before_guest` (no guest marker seen yet): a running guest's own
-// messages are not its firmware's.
+// One console line (without its newline). Firmware refusal patterns and the
+// image's TLAUNCH-BOOT-FAILED line count only while `before_guest` (no guest
+// marker seen yet): a running guest's own messages are not its firmware's.
 std::optional<Marker> parse_console_line(std::string_view line, bool before_guest);
 
 // Splits a growing console into lines; a line longer than kMaxLine is cut

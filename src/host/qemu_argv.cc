@@ -1,5 +1,7 @@
 #include "host/qemu_argv.h"
 
+#include <filesystem>
+
 #include <cstdlib>
 #include <system_error>
 
@@ -71,6 +73,10 @@ std::vector<std::string> qemu_argv(const VmConfig& c, const VmFiles& f, const Fi
   a.insert(a.end(), {"-drive", "if=none,id=esp,format=raw,readonly=on,file=" + q(f.disk()), "-device",
                      "virtio-blk-pci,drive=esp,bootindex=0"});
   a.insert(a.end(), {"-fw_cfg", std::string("name=") + kAgentConfFwCfg + ",file=" + q(f.agent_conf())});
+  std::error_code ec;
+  if (std::filesystem::exists(f.tlaunchd_ca(), ec)) {
+    a.insert(a.end(), {"-fw_cfg", std::string("name=") + kCaFwCfg + ",file=" + q(f.tlaunchd_ca())});
+  }
   a.insert(a.end(), {"-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0,romfile="});
   a.insert(a.end(), {"-display", "none", "-vga", "none", "-serial", "file:" + q(f.console_log())});
   a.insert(a.end(), {"-qmp", "unix:" + q(f.qmp_sock()) + ",server=on,wait=off"});

@@ -36,6 +36,8 @@ struct VmFiles {
   std::filesystem::path swtpm_sock() const { return dir / "swtpm.sock"; }
   std::filesystem::path qmp_sock() const { return dir / "qmp.sock"; }
   std::filesystem::path agent_conf() const { return dir / "agent.conf"; }
+  // tlaunchd's CA for an https endpoint, handed to the guest as fw_cfg kCaFwCfg.
+  std::filesystem::path tlaunchd_ca() const { return dir / "tlaunchd-ca.pem"; }
   std::filesystem::path console_log() const { return dir / "console.log"; }
   std::filesystem::path qemu_log() const { return dir / "qemu.log"; }
   std::filesystem::path swtpm_log() const { return dir / "swtpm.log"; }
@@ -50,6 +52,8 @@ const char* accel_name(Accel a);
 
 // fw_cfg name under which the guest agent finds its settings.
 inline constexpr const char* kAgentConfFwCfg = "opt/org.trustlaunch/agent.conf";
+// fw_cfg name of the CA certificates the guest agent checks tlaunchd's TLS certificate with.
+inline constexpr const char* kCaFwCfg = "opt/org.trustlaunch/ca.pem";
 
 std::vector<std::string> qemu_argv(const VmConfig& c, const VmFiles& f, const Firmware& fw, Accel accel,
                                    const std::string& qemu_binary = "qemu-system-x86_64");

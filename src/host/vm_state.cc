@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -139,7 +140,7 @@ Result<VmState> read_vm_state(const std::filesystem::path& file) {
   return parse_vm_state(*text, file.string());
 }
 
-bool process_alive(int64_t pid, std::string_view program) {
+bool process_alive(int64_t pid, std::string_view program, std::string_view needle) {
   if (pid <= 0) return false;
   const std::string proc = "/proc/" + std::to_string(pid);
   std::ifstream stat(proc + "/stat");
@@ -148,10 +149,13 @@ bool process_alive(int64_t pid, std::string_view program) {
   // "pid (comm) S ...": the state letter follows the last ')'; a zombie has exited.
   const auto close = line.rfind(')');
   if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z') return false;
-  std::ifstream cmd(proc + "/cmdline");
-  std::string argv0;
-  std::getline(cmd, argv0, '\0');
-  return argv0.find(program) != std::string::npos;
+  std::ifstream cmd(proc + "/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+  const std::string argv0 = all.substr(0, all.find('\0'));
+  if (argv0.find(program) == std::string::npos) return false;
+  for (char& c : all)
+    if (c == '\0') c = ' ';
+  return needle.empty() || all.find(needle) != std::string::npos;
 }
 
 }  // namespace tl::host

@@ -50,8 +50,11 @@ Status write_vm_state(const std::filesystem::path& file, const VmState& s);
 // A missing file is a VM that never started (Stopped).
 Result<VmState> read_vm_state(const std::filesystem::path& file);
 
-// Whether `pid` is alive and its executable's name contains `program`
-// ("qemu-system", "swtpm", "tlaunch"): a recycled pid is not taken for ours.
-bool process_alive(int64_t pid, std::string_view program);
+// Whether `pid` is alive, its executable's name contains `program`
+// ("qemu-system", "swtpm", "tlaunch") and its command line (arguments joined
+// by spaces) contains `needle` (the VM's directory, or "supervise NAME
+// --host-dir ROOT"): a recycled pid, or another VM's process, is not taken
+// for this VM's.
+bool process_alive(int64_t pid, std::string_view program, std::string_view needle = {});
 
 }  // namespace tl::host

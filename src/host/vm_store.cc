@@ -22,10 +22,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Waits until `pid` no longer runs `program`, up to `timeout`.
-bool wait_gone(int64_t pid, std::string_view program, std::chrono::milliseconds timeout) {
+// Waits until `pid` no longer runs `program` (with `needle`), up to `timeout`.
+bool wait_gone(int64_t pid, std::string_view program, std::string_view needle, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  while (process_alive(pid, program)) {
+  while (process_alive(pid, program, needle)) {
     if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -68,9 +68,10 @@ Result<VmConfig> HostStore::config(const std::string& name) const {
 Result<VmState> HostStore::state(const std::string& name) const {
   auto s = read_vm_state(files(name).state());
   if (!s) return s;
-  if (is_active(s->power) && !process_alive(s->supervisor_pid, "tlaunch")) {
+  const std::string dir = files(name).dir.string();
+  if (is_active(s->power) && !process_alive(s->supervisor_pid, "tlaunch", supervisor_needle(name))) {
     // The supervisor died without recording an end (killed, host crash).
-    const bool qemu = process_alive(s->qemu_pid, "qemu-system");
+    const bool qemu = process_alive(s->qemu_pid, "qemu-system", dir);
     if (!qemu) {
       s->power = PowerState::kCrashed;
       if (s->last_error.empty()) s->last_error = "the VM's supervisor is gone (killed, or the host restarted)";
@@ -186,37 +187,39 @@ Status stop_vm(const HostStore& store, const std::string& name, std::chrono::mil
   auto st = store.state(name);
   if (!st) return st.take_error();
   const VmFiles f = store.files(name);
-  if (!process_alive(st->qemu_pid, "qemu-system") && !process_alive(st->supervisor_pid, "tlaunch")) {
-    if (process_alive(st->swtpm_pid, "swtpm")) ::kill(static_cast<pid_t>(st->swtpm_pid), SIGTERM);
+  const std::string dir = f.dir.string();
+  const std::string sup = store.supervisor_needle(name);
+  if (!process_alive(st->qemu_pid, "qemu-system", dir) && !process_alive(st->supervisor_pid, "tlaunch", sup)) {
+    if (process_alive(st->swtpm_pid, "swtpm", dir)) ::kill(static_cast<pid_t>(st->swtpm_pid), SIGTERM);
     return {};
   }
   // The supervisor does the shutdown (ACPI, then QMP quit after `timeout`)
   // and records it as a stop; a supervisor that is gone gets our hard stop.
   if (auto s = write_file_atomic(f.stop_request(), std::to_string(timeout.count()) + "\n"); !s) return s;
-  if (process_alive(st->supervisor_pid, "tlaunch")) {
+  if (process_alive(st->supervisor_pid, "tlaunch", sup)) {
     progress("asking the guest to shut down (ACPI power button), up to " + std::to_string(timeout.count() / 1000) +
              " s, then QMP quit");
-    if (!wait_gone(st->supervisor_pid, "tlaunch", timeout + std::chrono::seconds(15))) {
+    if (!wait_gone(st->supervisor_pid, "tlaunch", sup, timeout + std::chrono::seconds(15))) {
       progress("the supervisor did not finish: SIGKILL to QEMU");
-      if (process_alive(st->qemu_pid, "qemu-system")) ::kill(static_cast<pid_t>(st->qemu_pid), SIGKILL);
-      if (!wait_gone(st->supervisor_pid, "tlaunch", std::chrono::seconds(10))) {
+      if (process_alive(st->qemu_pid, "qemu-system", dir)) ::kill(static_cast<pid_t>(st->qemu_pid), SIGKILL);
+      if (!wait_gone(st->supervisor_pid, "tlaunch", sup, std::chrono::seconds(10))) {
         return Error{"the supervisor of " + name + " (pid " + std::to_string(st->supervisor_pid) +
                          ") did not finish: see " + f.supervisor_log().string(),
                      "vm-stop-failed"};
       }
     }
-  } else if (process_alive(st->qemu_pid, "qemu-system")) {
+  } else if (process_alive(st->qemu_pid, "qemu-system", dir)) {
     progress("no supervisor: stopping QEMU (QMP quit, then SIGKILL)");
     (void)qmp_execute(f.qmp_sock(), "quit");  // QEMU may close the socket before it answers
-    if (!wait_gone(st->qemu_pid, "qemu-system", std::chrono::seconds(5))) {
+    if (!wait_gone(st->qemu_pid, "qemu-system", dir, std::chrono::seconds(5))) {
       ::kill(static_cast<pid_t>(st->qemu_pid), SIGKILL);
-      wait_gone(st->qemu_pid, "qemu-system", std::chrono::seconds(5));
+      wait_gone(st->qemu_pid, "qemu-system", dir, std::chrono::seconds(5));
     }
   }
   auto after = read_vm_state(f.state());
   if (after && is_active(after->power)) {
     // The supervisor died before recording the end: do its part.
-    if (process_alive(after->swtpm_pid, "swtpm")) ::kill(static_cast<pid_t>(after->swtpm_pid), SIGTERM);
+    if (process_alive(after->swtpm_pid, "swtpm", dir)) ::kill(static_cast<pid_t>(after->swtpm_pid), SIGTERM);
     after->power = PowerState::kStopped;
     after->qemu_pid = after->swtpm_pid = after->supervisor_pid = 0;
     after->stopped_at = now_rfc3339();

@@ -29,6 +29,14 @@ class HostStore {
   const std::filesystem::path& root() const { return root_; }
   VmFiles files(const std::string& name) const { return VmFiles{root_ / "vms" / name}; }
   VtpmCa ca() const { return VtpmCa{root_ / "ca"}; }
+  // The arguments `tlaunch vm supervise NAME --host-dir ROOT` runs with: what
+  // tells this VM's supervisor from any other process (process_alive).
+  std::vector<std::string> supervisor_args(const std::string& name) const {
+    return {"vm", "supervise", name, "--host-dir", root_.string()};
+  }
+  std::string supervisor_needle(const std::string& name) const {
+    return "supervise " + name + " --host-dir " + root_.string();
+  }
   bool exists(const std::string& name) const;
   // Names of the VMs with a vm.json, sorted.
   std::vector<std::string> names() const;

@@ -4,6 +4,7 @@
 # reports on the serial console with "TLAUNCH-GUEST: ..." marker lines, which
 # the host parses (docs/guest-image.md: the markers and agent.conf are a contract).
 export PATH=/bin
+set -f  # no globbing: values from agent.conf are never file patterns
 CONF=/sys/firmware/qemu_fw_cfg/by_name/opt/org.trustlaunch/agent.conf/raw
 CA=/sys/firmware/qemu_fw_cfg/by_name/opt/org.trustlaunch/ca.pem/raw
 STATE=/run/tlaunch
