@@ -6,7 +6,7 @@
 #include <fstream>
 #include <span>
 
-#include "agent/atomic_file.h"
+#include "common/atomic_file.h"
 #include "agent/strict_json.h"
 #include "agent/timestamp.h"
 
@@ -274,11 +274,15 @@ Result<AgentStatus> parse_status(std::string_view json_text) {
 }
 
 Status write_heartbeat(const std::filesystem::path& path, const Heartbeat& h) {
-  return write_file_atomically(path, heartbeat_to_json(h), 0644);
+  if (Status st = write_file_atomic(path, heartbeat_to_json(h), 0644); !st)
+    return with_reason("status-write-failed", st.take_error());
+  return {};
 }
 
 Status write_status(const std::filesystem::path& path, const AgentStatus& s) {
-  return write_file_atomically(path, status_to_json(s), 0644);
+  if (Status st = write_file_atomic(path, status_to_json(s), 0644); !st)
+    return with_reason("status-write-failed", st.take_error());
+  return {};
 }
 
 Result<Heartbeat> read_heartbeat(const std::filesystem::path& path) {

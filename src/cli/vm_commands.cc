@@ -40,7 +40,8 @@ constexpr const char* kListHelp =
     "\n"
     "List the registered VMs with their attestation status (every page). VMs on this\n"
     "host come first with their power state, profile, accelerator and fleet health;\n"
-    "then the VMs only tlaunchd knows (a tlaunchd is then optional).\n"
+    "then the VMs only tlaunchd knows (a tlaunchd is then optional, except with\n"
+    "--group or --health: they filter by tlaunchd's inventory, local VMs included).\n"
     "\n"
     "  --host-dir DIR     the host state root (default $TLAUNCH_HOST_DIR, else /var/lib/trustlaunch)\n"
     "  --group G          only VMs of this group\n"
@@ -246,18 +247,26 @@ int vm_list(const Args& args) {
     if (auto s = check_name("group", group); !s) return report_failure(kCmd, s.error());
   }
 
-  if (local && !server_configured(o)) return local_vm_list(o, nullptr);
+  // The filters are on tlaunchd's view (group and health live there), so on a
+  // host they need it: listing every local VM would ignore what was asked.
+  const bool filtered = o.value("--group") || health->has_value();
+  if (local && filtered && !server_configured(o)) {
+    return report_failure(kCmd, usage_error("--group and --health filter by tlaunchd's inventory: give --server "
+                                            "(or TLAUNCH_SERVER) and a token"));
+  }
+  if (local && !server_configured(o)) return local_vm_list(o, nullptr, false);
   auto api = ApiClient::from_options(o);
   if (!api) return report_failure(kCmd, api.error());
   auto all = api->get_all("/vms", {{"group", group}, {"healthStatus", health->value_or("")}});
   if (!all && local) {
     // The VMs on this host can still be listed; say why the fleet column is empty.
     std::fprintf(stderr, "tlaunch: fleet health unavailable: %s\n", all.error().message.c_str());
-    local_vm_list(o, nullptr);
+    if (filtered) return report_failure(kCmd, all.error());  // nothing to filter the local VMs by
+    local_vm_list(o, nullptr, false);
     return kExitFailed;
   }
   if (!all) return report_failure(kCmd, all.error());
-  if (local) return local_vm_list(o, *all);
+  if (local) return local_vm_list(o, *all, filtered);
   if (o.has("--json")) {
     print_json(*all);
     return kExitOk;

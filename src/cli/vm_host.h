@@ -46,6 +46,6 @@ int local_vm_update(const ParsedOptions& o, const std::string& name);
 int local_vm_delete(const ParsedOptions& o, const std::string& name);
 // Local VMs first (power state, profile, accelerator, fleet health), then VMs
 // only tlaunchd knows. `fleet` is GET /vms (every page) or null.
-int local_vm_list(const ParsedOptions& o, const Json& fleet);
+int local_vm_list(const ParsedOptions& o, const Json& fleet, bool only_listed_in_fleet);
 
 }  // namespace tl::cli

@@ -409,7 +409,7 @@ int vm_create(const Args& in) {
   c = *made;
   if (!guest_ca.empty()) {
     auto pem = host::read_text_file(guest_ca, 1 << 20);
-    Status copied = pem ? host::write_file_atomic(store.files(c.name).tlaunchd_ca(), *pem, 0644) : Status(pem.error());
+    Status copied = pem ? write_file_atomic(store.files(c.name).tlaunchd_ca(), *pem, 0644) : Status(pem.error());
     if (!copied) {
       return report_failure(kCmd, with_context("the guest's copy of --cacert " + guest_ca, copied.take_error()));
     }

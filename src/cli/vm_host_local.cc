@@ -42,7 +42,7 @@ Json fleet_view(const ParsedOptions& o, const host::VmConfig& c, std::string& no
 
 }  // namespace
 
-int local_vm_list(const ParsedOptions& o, const Json& fleet) {
+int local_vm_list(const ParsedOptions& o, const Json& fleet, bool only_listed_in_fleet) {
   const auto store = host_store(o);
   Json local = Json::array();
   std::set<std::string> names;
@@ -56,11 +56,16 @@ int local_vm_list(const ParsedOptions& o, const Json& fleet) {
     auto s = store.state(name);
     host::VmState st = s ? *s : host::VmState{};
     std::string health = c->registered ? "-" : "unregistered";
+    bool in_fleet = false;
     if (fleet.is_object()) {
       for (const auto& vm : field(fleet, "value")) {
-        if (text(vm, "name") == name) health = text(field(field(vm, "attestationStatus"), "properties"), "healthStatus");
+        if (text(vm, "name") != name) continue;
+        health = text(field(field(vm, "attestationStatus"), "properties"), "healthStatus");
+        in_fleet = true;
       }
     }
+    // A filtered fleet list (--group, --health) filters the local VMs too.
+    if (only_listed_in_fleet && !in_fleet) continue;
     names.insert(name);
     local.push_back(local_json(store, *c, st));
     t.add({name, host::power_state_name(st.power), c->security_type, on_off(c->secure_boot), on_off(c->vtpm),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/atomic_file.h"
 #include "host/image_esp.h"
 #include "host/image_files.h"
 #include "host/image_guest.h"
@@ -155,7 +156,7 @@ Result<ImageManifest> build_image(const ImageBuildOptions& o, const Progress& pr
   fs::rename(disk_tmp, disk, ec);
   if (ec) return build_error("cannot rename " + disk_tmp.string() + " to disk.raw: " + ec.message());
   const std::string text = manifest_to_json(m);
-  if (Status s = write_file_atomic(o.out_dir / "manifest.json", as_bytes(text)); !s) return s.take_error();
+  if (Status s = write_file_atomic(o.out_dir / "manifest.json", text, 0644); !s) return s.take_error();
   return m;
 }
 

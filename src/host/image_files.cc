@@ -49,17 +49,6 @@ Status write_whole_file(const fs::path& path, ByteView data) {
   return {};
 }
 
-Status write_file_atomic(const fs::path& path, ByteView data) {
-  const fs::path tmp = path.string() + ".tmp";
-  if (Status s = write_whole_file(tmp, data); !s) return s;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Error e = io_error("cannot rename into", path);
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  return {};
-}
-
 std::string sha256_hex(ByteView data) {
   auto d = crypto::digest(crypto::HashAlg::sha256, data);
   return d ? to_hex(*d) : std::string();

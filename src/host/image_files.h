@@ -1,5 +1,6 @@
-// File helpers of the image builder: hashing, whole-file read/write, atomic
-// replace, and a scratch directory removed with everything in it.
+// File helpers of the image builder: hashing, whole-file read/write, and a
+// scratch directory removed with everything in it (atomic replace is
+// common/atomic_file.h).
 #pragma once
 
 #include <filesystem>
@@ -12,8 +13,6 @@ namespace tl::host {
 
 Result<Bytes> read_whole_file(const std::filesystem::path& path);
 Status write_whole_file(const std::filesystem::path& path, ByteView data);
-// Writes PATH.tmp (fsync'd) then renames it over PATH, so readers never see a partial file.
-Status write_file_atomic(const std::filesystem::path& path, ByteView data);
 
 std::string sha256_hex(ByteView data);
 Result<std::string> sha256_file(const std::filesystem::path& path);

@@ -1,5 +1,6 @@
 #include "host/process.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -39,8 +40,24 @@ std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
   return env;
 }
 
+// Closes every descriptor from `first` up except `keep`. close_range(2) when the
+// kernel has it (no descriptor is missed however high); else every number up to
+// the limit found before fork.
+void close_from(int first, int keep, long limit) {
+  if (keep >= first) {
+    if (keep > first && ::close_range(static_cast<unsigned>(first), static_cast<unsigned>(keep - 1), 0) != 0) {
+      for (int fd = first; fd < keep; ++fd) close(fd);
+    }
+    first = keep + 1;
+  }
+  if (::close_range(static_cast<unsigned>(first), ~0U, 0) == 0) return;
+  for (long fd = first; fd < limit; ++fd) close(static_cast<int>(fd));
+}
+
 // fork + exec; `out_fd` (>= 0) replaces stdout and stderr (used by run()).
-Result<Child> spawn_impl(const std::vector<std::string>& argv, const SpawnOptions& o, int out_fd) {
+// `own_group`: the child leads a new process group, so a timeout can end it
+// together with whatever it started (run()).
+Result<Child> spawn_impl(const std::vector<std::string>& argv, const SpawnOptions& o, int out_fd, bool own_group) {
   if (argv.empty() || argv[0].empty()) return Error{"no program to run", "host-tool-missing"};
   std::string exe = argv[0];
   if (exe.find('/') == std::string::npos) {
@@ -61,6 +78,7 @@ Result<Child> spawn_impl(const std::vector<std::string>& argv, const SpawnOption
   const std::string out_path = o.stdout_file ? o.stdout_file->string() : "/dev/null";
   const std::string err_path = o.stderr_file ? o.stderr_file->string() : "/dev/null";
   const std::string cwd = o.cwd ? o.cwd->string() : "";
+  const long fd_limit = std::max(1024L, ::sysconf(_SC_OPEN_MAX));
 
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno), "host-internal"};
@@ -73,6 +91,7 @@ Result<Child> spawn_impl(const std::vector<std::string>& argv, const SpawnOption
   if (pid == 0) {
     close(errpipe[0]);
     if (o.new_session) setsid();
+    else if (own_group) setpgid(0, 0);
     int in = open("/dev/null", O_RDONLY);
     if (in >= 0) dup2(in, 0);
     if (out_fd >= 0) {
@@ -85,8 +104,7 @@ Result<Child> spawn_impl(const std::vector<std::string>& argv, const SpawnOption
       if (fe >= 0) dup2(fe, 2);
     }
     // Only 0-2 and the error pipe survive into the program.
-    for (int fd = 3; fd < 1024; ++fd)
-      if (fd != errpipe[1]) close(fd);
+    close_from(3, errpipe[1], fd_limit);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -101,6 +119,8 @@ Result<Child> spawn_impl(const std::vector<std::string>& argv, const SpawnOption
     (void)!write(errpipe[1], &e, sizeof e);
     _exit(127);
   }
+  // Also here, so the group exists whichever of parent and child runs first.
+  if (own_group && !o.new_session) setpgid(pid, pid);
   close(errpipe[1]);
   int child_errno = 0;
   ssize_t n;
@@ -158,14 +178,14 @@ void Child::signal(int sig) const {
 }
 
 Result<Child> spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
-  return spawn_impl(argv, options, -1);
+  return spawn_impl(argv, options, -1, false);
 }
 
 Result<RunResult> run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                       const SpawnOptions& options) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno), "host-internal"};
-  auto child = spawn_impl(argv, options, p[1]);
+  auto child = spawn_impl(argv, options, p[1], true);
   close(p[1]);
   if (!child) {
     close(p[0]);
@@ -193,14 +213,16 @@ Result<RunResult> run(const std::vector<std::string>& argv, std::chrono::millise
   }
   close(p[0]);
   if (timed_out) {
-    child->signal(SIGKILL);
+    // The whole group: a tool's own children (apt-get's methods, a shell's
+    // pipeline) must not outlive the timeout either.
+    ::kill(-child->pid(), SIGKILL);
     child->wait();
     return Error{argv[0] + " did not finish within " + std::to_string(timeout.count() / 1000) + " s", "host-tool-timeout"};
   }
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   auto st = child->wait(std::max(left, std::chrono::milliseconds(1)));
   if (!st) {
-    child->signal(SIGKILL);
+    ::kill(-child->pid(), SIGKILL);
     child->wait();
     return Error{argv[0] + " did not finish within " + std::to_string(timeout.count() / 1000) + " s", "host-tool-timeout"};
   }

@@ -54,7 +54,8 @@ struct RunResult {
   std::string output;   // stdout and stderr interleaved, clipped to 1 MiB
 };
 
-// Runs to completion (killed with SIGKILL after `timeout`: error "host-tool-timeout").
+// Runs to completion in its own process group; after `timeout` the whole group
+// is killed with SIGKILL (error "host-tool-timeout"), so nothing it started lingers.
 // A non-zero exit is NOT an error here; callers decide (see run_checked).
 Result<RunResult> run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                       const SpawnOptions& options = {});

@@ -78,7 +78,8 @@ std::vector<std::string> qemu_argv(const VmConfig& c, const VmFiles& f, const Fi
     a.insert(a.end(), {"-fw_cfg", std::string("name=") + kCaFwCfg + ",file=" + q(f.tlaunchd_ca())});
   }
   a.insert(a.end(), {"-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0,romfile="});
-  a.insert(a.end(), {"-display", "none", "-vga", "none", "-serial", "file:" + q(f.console_log())});
+  a.insert(a.end(), {"-display", "none", "-vga", "none", "-chardev",
+                     "file,id=serial0,append=on,path=" + q(f.console_log()), "-serial", "chardev:serial0"});
   a.insert(a.end(), {"-qmp", "unix:" + q(f.qmp_sock()) + ",server=on,wait=off"});
   // A guest reboot ends the run: the supervisor records it and the next
   // `vm start` boots with the configuration as it is then.

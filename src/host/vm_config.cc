@@ -185,33 +185,6 @@ Result<VmConfig> parse_vm_config(std::string_view text, const std::string& where
   return c;
 }
 
-Status write_file_atomic(const std::filesystem::path& file, std::string_view bytes, unsigned mode) {
-  const std::filesystem::path tmp = file.string() + ".tmp." + std::to_string(getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Error{"cannot write " + tmp.string() + ": " + std::strerror(errno), "host-io"};
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Error{"cannot write " + tmp.string() + ": " + std::strerror(e), "host-io"};
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, mode);  // the umask does not narrow what the caller asked for
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return Error{"cannot replace " + file.string() + ": " + std::strerror(e), "host-io"};
-  }
-  return {};
-}
-
 Result<std::string> read_text_file(const std::filesystem::path& file, size_t max_bytes) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{"cannot read " + file.string() + ": " + std::strerror(errno), "host-io"};

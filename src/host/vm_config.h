@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/atomic_file.h"  // write_file_atomic, used with every host file
 #include "common/result.h"
 
 namespace tl::host {
@@ -49,9 +50,6 @@ Result<VmConfig> parse_vm_config(std::string_view text, const std::string& where
 Status write_vm_config(const std::filesystem::path& file, const VmConfig& c);
 Result<VmConfig> read_vm_config(const std::filesystem::path& file);
 
-// Writes `bytes` to `file` through a temporary file and rename, so a reader
-// never sees half a file; `mode` is the new file's permission bits.
-Status write_file_atomic(const std::filesystem::path& file, std::string_view bytes, unsigned mode = 0644);
 Result<std::string> read_text_file(const std::filesystem::path& file, size_t max_bytes = 1 << 20);
 
 // A random version 4 UUID, lower case.

@@ -12,6 +12,7 @@
 
 #include "crypto/digest.h"
 #include "host/agent_conf.h"
+#include "host/image_manifest.h"
 #include "host/qmp.h"
 
 namespace tl::host {
@@ -119,9 +120,26 @@ Result<VmConfig> create_vm(const HostStore& store, VmConfig c, const fs::path& i
   for (const auto& sock : {f.swtpm_sock(), f.qmp_sock()}) {
     if (auto s = check_socket_path(sock); !s) return s.take_error();
   }
+  progress("reading the boot disk " + src->disk.string());
+  auto disk_bytes = read_text_file(src->disk, size_t{4} << 30);
+  if (!disk_bytes) return disk_bytes.take_error();
   if (!src->manifest.empty()) {
     auto m = read_text_file(src->manifest);
     if (!m) return m.take_error();
+    // The manifest is what a verifier derives expected measurements from, so
+    // the disk must be the one it describes.
+    auto manifest = manifest_from_json(*m);
+    if (!manifest) return with_context(src->manifest.string(), manifest.take_error());
+    auto disk_digest = crypto::digest(crypto::HashAlg::sha256, as_bytes(*disk_bytes));
+    if (!disk_digest) return disk_digest.take_error();
+    const std::string disk_sha = to_hex(*disk_digest);
+    if (disk_sha != manifest->disk.sha256 || disk_bytes->size() != manifest->disk.size) {
+      return Error{src->disk.string() + " (sha256 " + disk_sha + ", " + std::to_string(disk_bytes->size()) +
+                       " bytes) is not the disk its manifest.json describes (sha256 " + manifest->disk.sha256 + ", " +
+                       std::to_string(manifest->disk.size) +
+                       " bytes): the image directory changed after 'tlaunch image build'; rebuild it",
+                   "image-mismatch"};
+    }
     auto d = crypto::digest(crypto::HashAlg::sha256, as_bytes(*m));
     if (!d) return d.take_error();
     c.image_manifest_sha256 = to_hex(*d);
@@ -140,8 +158,8 @@ Result<VmConfig> create_vm(const HostStore& store, VmConfig c, const fs::path& i
     return e;
   };
   // The disk is copied so that rebuilding the image never changes this VM.
-  progress("copying the boot disk " + src->disk.string());
-  if (auto s = copy_file_atomic(src->disk, f.disk(), 0600); !s) return fail(s.take_error());
+  progress("copying the boot disk to " + f.disk().string());
+  if (auto s = write_file_atomic(f.disk(), *disk_bytes, 0600); !s) return fail(s.take_error());
   if (auto s = copy_file_atomic(fw.vars_template(c), f.vars(), 0600); !s) return fail(s.take_error());
   if (auto s = write_agent_conf(f, c); !s) return fail(s.take_error());
   if (c.vtpm) {

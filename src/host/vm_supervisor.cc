@@ -7,6 +7,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "host/console_log.h"
 #include "host/console_markers.h"
 #include "host/kvm_probe.h"
 #include "host/process.h"
@@ -40,32 +41,6 @@ std::string describe_exit(const char* who, int status) {
   }
   return std::string(who) + " exited with status " + std::to_string(status);
 }
-
-// Reads what the guest added to its console since the last call.
-class ConsoleTail {
- public:
-  explicit ConsoleTail(fs::path p) : path_(std::move(p)) {}
-  ~ConsoleTail() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  std::string read_new() {
-    if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) return {};
-    std::string out;
-    char buf[16384];
-    for (;;) {
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-      if (out.size() > (1 << 20)) break;  // the rest next time
-    }
-    return out;
-  }
-
- private:
-  fs::path path_;
-  int fd_ = -1;
-};
 
 // An exclusive flock(2) on a file, released when the object (or the process) goes.
 class FileLock {
@@ -130,6 +105,7 @@ class Supervisor {
     std::error_code ec;
     fs::remove(f_.stop_request(), ec);
     fs::remove(f_.console_log(), ec);
+    fs::remove(f_.console_log().string() + ".1", ec);
     fs::remove(f_.qmp_sock(), ec);
     fs::remove(f_.swtpm_sock(), ec);
 
@@ -280,12 +256,13 @@ class Supervisor {
   }
 
   void watch() {
-    ConsoleTail console(f_.console_log());
+    ConsoleLog console(f_.console_log());
     ConsoleScanner scanner;
     std::error_code ec;
     bool stop_seen = false;
     while (true) {
       for (const auto& m : scanner.feed(console.read_new())) handle(m);
+      if (console.rotate_if_full()) log_("console.log passed " + std::to_string(kConsoleLogCap >> 20) + " MiB: rotated to console.log.1");
       if (st_.power == PowerState::kBootRefused) {
         kill_qemu();
         return;

@@ -1,49 +1,14 @@
 #include "server/admin_token.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
+#include "common/atomic_file.h"
 #include "crypto/digest.h"
 #include "crypto/secret_bytes.h"
 #include "token/base64url.h"
 
 namespace tl::server {
 namespace {
-
-// Writes via a temporary file and rename, so a reader never sees half a token
-// and the file is never world-readable, even for a moment.
-Status write_secret_file(const std::string& file, const std::string& text) {
-  const std::string tmp = file + ".tmp";
-  ::unlink(tmp.c_str());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Error{"admin token file " + tmp + ": " + std::strerror(errno)};
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Error{"admin token file " + tmp + ": " + std::strerror(e)};
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return Error{"admin token file " + tmp + ": cannot flush"};
-  }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return Error{"admin token file " + file + ": " + std::strerror(e)};
-  }
-  return {};
-}
 
 Status make_token(Repository& repo, const std::string& file, int64_t now) {
   auto secret = crypto::random_secret(32);
@@ -52,7 +17,9 @@ Status make_token(Repository& repo, const std::string& file, int64_t now) {
   auto hash = crypto::digest(crypto::HashAlg::sha256, ByteView(reinterpret_cast<const uint8_t*>(token.data()), token.size()));
   if (!hash) return hash.take_error();
   // The file first: a token stored but never written would lock the operator out.
-  if (auto st = write_secret_file(file, token + "\n"); !st) return st;
+  // Atomic and 0600 from the first byte: a reader never sees half a token and
+  // the file is never readable by others, even for a moment.
+  if (auto st = write_file_atomic(file, token + "\n", 0600); !st) return with_context("admin token file", st.take_error());
   return repo.replace_api_token(*hash, "admin", kAdminRole, now);
 }
 

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "common/atomic_file.h"
 #include "common/byte_reader.h"
 #include "crypto/cert_chain.h"
 #include "crypto/digest.h"
@@ -227,13 +228,8 @@ struct KdsClient::State {
     std::error_code ec;
     std::filesystem::create_directories(options.cache_dir, ec);
     const auto file = cache_file(path);
-    const auto tmp = file.string() + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
-      if (!out) return;  // the memory cache still has it
-    }
-    std::filesystem::rename(tmp, file, ec);
+    // A failed write is not an error: the memory cache still has it.
+    (void)write_file_atomic(file, std::string_view(reinterpret_cast<const char*>(body.data()), body.size()), 0644);
   }
 
   // GET path: cache, else KDS unless backing off. `validate` checks the body.

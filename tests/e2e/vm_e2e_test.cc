@@ -39,13 +39,6 @@ fs::path image(const char* variant) { return build_dir() / "vm-e2e" / variant; }
 
 ByteView text_bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 class VmE2e : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -91,7 +84,7 @@ class VmE2e : public ::testing::Test {
     return json::parse(r.out, nullptr, false);
   }
 
-  std::string console(const std::string& name) { return read_file(host_ / "vms" / name / "console.log"); }
+  std::string console(const std::string& name) { return test::read_text_or_empty(host_ / "vms" / name / "console.log"); }
 
   // Waits until the console holds `marker` (the guest's own lines, docs/guest-image.md).
   bool wait_console(const std::string& name, const std::string& marker, std::chrono::seconds limit) {

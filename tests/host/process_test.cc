@@ -2,9 +2,19 @@
 // errors for programs that are missing or cannot run.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <algorithm>
+#include <sstream>
+#include <vector>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <string>
+#include <thread>
 
 #include "host/process.h"
 #include "support/cli_runner.h"
@@ -71,6 +81,56 @@ TEST(Process, RunTimeoutKillsTheChild) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().reason, "host-tool-timeout");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+// Gone, or a zombie nobody has reaped yet: either way it runs no more.
+bool process_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close_paren = line.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < line.size() && line[close_paren + 2] == 'Z';
+}
+
+TEST(Process, RunTimeoutAlsoKillsWhatTheChildStarted) {
+  test::TempDir dir;
+  const auto pid_file = dir.path() / "grandchild.pid";
+  auto r = run({"sh", "-c", "sleep 30 & echo $! > " + pid_file.string() + "; wait"}, 1s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().reason, "host-tool-timeout");
+  std::ifstream in(pid_file);
+  pid_t grandchild = 0;
+  ASSERT_TRUE(in >> grandchild) << "the shell did not record its background sleep";
+  ASSERT_GT(grandchild, 1);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = process_gone(grandchild);
+    if (!gone) std::this_thread::sleep_for(50ms);
+  }
+  if (!gone) ::kill(grandchild, SIGKILL);
+  EXPECT_TRUE(gone) << "the background sleep " << grandchild << " outlived the timeout";
+}
+
+TEST(Process, DescriptorsAbove1024DoNotLeakIntoTheChild) {
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  ASSERT_GE(old.rlim_max, 2048U) << "the test needs a hard RLIMIT_NOFILE of at least 2048";
+  rlimit raised = old;
+  raised.rlim_cur = 2048;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &raised), 0);
+  const int high = ::dup2(1, 1500);  // no O_CLOEXEC: only the spawn code can keep it out
+  ASSERT_EQ(high, 1500) << std::strerror(errno);
+  auto r = run({"sh", "-c", "ls /proc/$$/fd"}, 10s);
+  ::close(high);
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 0);
+  std::vector<std::string> fds;
+  std::istringstream lines(r->output);
+  for (std::string l; std::getline(lines, l);) fds.push_back(l);
+  EXPECT_NE(std::find(fds.begin(), fds.end(), "2"), fds.end()) << "not a descriptor listing: " << r->output;
+  EXPECT_EQ(std::find(fds.begin(), fds.end(), "1500"), fds.end()) << "descriptor 1500 leaked: " << r->output;
 }
 
 TEST(Process, ChildWaitRunningAndSignal) {

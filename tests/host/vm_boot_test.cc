@@ -16,6 +16,7 @@
 #include "host/process.h"
 #include "host/vm_state.h"
 #include "support/cli_runner.h"
+#include "support/test_support.h"
 
 namespace tl::host {
 namespace {
@@ -23,11 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class VmBoot : public ::testing::Test {
  protected:
@@ -60,7 +56,7 @@ class VmBoot : public ::testing::Test {
       std::this_thread::sleep_for(500ms);
     }
     ADD_FAILURE() << name << " did not become " << power << ": " << j.dump(2) << "\n"
-                  << slurp(dir_.path() / "vms" / name / "supervisor.log");
+                  << test::read_text_or_empty(dir_.path() / "vms" / name / "supervisor.log");
     return j;
   }
 
@@ -83,7 +79,7 @@ TEST_F(VmBoot, TrustedLaunchLifecycleRefusalAndSecureBootOff) {
   // 1. Trusted Launch: Secure Boot + vTPM by default; boots to the guest's ready marker.
   auto r = cli("vm create tl1 --security-type TrustedLaunch --image " + signed_disk +
                " --start --wait-for ready --wait-timeout 240");
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << slurp(vm_dir("tl1") / "supervisor.log");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << test::read_text_or_empty(vm_dir("tl1") / "supervisor.log");
   EXPECT_NE(r.err.find("guest: TLAUNCH-GUEST: ready"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("secureboot=1"), std::string::npos) << r.err;
   json j = show("tl1");
@@ -93,7 +89,7 @@ TEST_F(VmBoot, TrustedLaunchLifecycleRefusalAndSecureBootOff) {
   EXPECT_EQ(j["state"]["accel"], "tcg") << "KVM here lacks SMM: the probe must pick TCG";
   const std::string marker = j["state"]["lastMarker"];
   EXPECT_NE(marker.find("secureboot=1"), std::string::npos) << marker;
-  EXPECT_EQ(slurp(vm_dir("tl1") / "vars.fd").size(), slurp("/usr/share/OVMF/OVMF_VARS_4M.ms.fd").size());
+  EXPECT_EQ(test::read_text_or_empty(vm_dir("tl1") / "vars.fd").size(), test::read_text_or_empty("/usr/share/OVMF/OVMF_VARS_4M.ms.fd").size());
   const int64_t qemu = j["state"]["qemuPid"];
   const int64_t swtpm = j["state"]["swtpmPid"];
   ASSERT_GT(qemu, 0);
@@ -122,12 +118,12 @@ TEST_F(VmBoot, TrustedLaunchLifecycleRefusalAndSecureBootOff) {
 
   // 3. Start again and stop: Stopped, processes gone.
   r = cli("vm start tl1");
-  ASSERT_EQ(r.exit_code, 0) << r.err << slurp(vm_dir("tl1") / "supervisor.log");
+  ASSERT_EQ(r.exit_code, 0) << r.err << test::read_text_or_empty(vm_dir("tl1") / "supervisor.log");
   j = show("tl1");
   ASSERT_EQ(j["state"]["powerState"], "Running");
   const int64_t qemu2 = j["state"]["qemuPid"], swtpm2 = j["state"]["swtpmPid"];
   r = cli("vm stop tl1 --timeout 2");
-  ASSERT_EQ(r.exit_code, 0) << r.err << slurp(vm_dir("tl1") / "supervisor.log");
+  ASSERT_EQ(r.exit_code, 0) << r.err << test::read_text_or_empty(vm_dir("tl1") / "supervisor.log");
   j = show("tl1");
   EXPECT_EQ(j["state"]["powerState"], "Stopped") << j.dump(2);
   EXPECT_FALSE(process_alive(qemu2, "qemu-system"));
@@ -149,9 +145,9 @@ TEST_F(VmBoot, TrustedLaunchLifecycleRefusalAndSecureBootOff) {
   // 5. Secure Boot off: the no-keys varstore; the same kernel boots, SecureBoot=0.
   r = cli("vm update neg --disable-secure-boot");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(slurp(vm_dir("neg") / "vars.fd"), slurp("/usr/share/OVMF/OVMF_VARS_4M.fd"));
+  EXPECT_EQ(test::read_text_or_empty(vm_dir("neg") / "vars.fd"), test::read_text_or_empty("/usr/share/OVMF/OVMF_VARS_4M.fd"));
   r = cli("vm start neg --wait-for ready --wait-timeout 240");
-  ASSERT_EQ(r.exit_code, 0) << r.err << slurp(vm_dir("neg") / "supervisor.log");
+  ASSERT_EQ(r.exit_code, 0) << r.err << test::read_text_or_empty(vm_dir("neg") / "supervisor.log");
   j = show("neg");
   EXPECT_EQ(j["secureBoot"], false);
   EXPECT_NE(j["state"]["lastMarker"].get<std::string>().find("secureboot=0"), std::string::npos) << j.dump(2);
@@ -159,7 +155,7 @@ TEST_F(VmBoot, TrustedLaunchLifecycleRefusalAndSecureBootOff) {
   r = cli("vm update neg --enable-secure-boot");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("tlaunch vm restart neg"), std::string::npos) << "running: says how to apply it";
-  EXPECT_EQ(slurp(vm_dir("neg") / "vars.fd"), slurp("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"));
+  EXPECT_EQ(test::read_text_or_empty(vm_dir("neg") / "vars.fd"), test::read_text_or_empty("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"));
 
   // 6. Delete: stops it, removes the directory.
   r = cli("vm delete neg");

@@ -14,6 +14,7 @@
 #include "host/vm_config.h"
 #include "host/vtpm.h"
 #include "support/cli_runner.h"
+#include "support/test_support.h"
 
 namespace tl::host {
 namespace {
@@ -21,17 +22,12 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 TEST(VtpmCa, EkCertificateChainsToTheHostCaAndStateIsEncrypted) {
   test::TempDir dir;
   const VtpmCa ca{dir.path() / "ca"};
   ASSERT_TRUE(ca.ensure()) << "first use creates the CA";
   ASSERT_TRUE(ca.exists());
-  EXPECT_EQ(slurp(ca.localca_conf()).find("/var/lib/swtpm-localca"), std::string::npos) << "never the system CA";
+  EXPECT_EQ(test::read_text_or_empty(ca.localca_conf()).find("/var/lib/swtpm-localca"), std::string::npos) << "never the system CA";
   struct stat st {};
   ASSERT_EQ(stat(ca.dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 077, 0u) << "the CA's keys are not readable by others";
@@ -40,7 +36,7 @@ TEST(VtpmCa, EkCertificateChainsToTheHostCaAndStateIsEncrypted) {
   ASSERT_TRUE(write_tpm_key(key));
   ASSERT_EQ(stat(key.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(slurp(key).size(), 64u) << "256-bit key, hex";
+  EXPECT_EQ(test::read_text_or_empty(key).size(), 64u) << "256-bit key, hex";
 
   const fs::path state = dir.path() / "tpm";
   const fs::path certs = dir.path() / "ek";
@@ -48,7 +44,7 @@ TEST(VtpmCa, EkCertificateChainsToTheHostCaAndStateIsEncrypted) {
   ASSERT_TRUE(s) << s.error().message;
   const fs::path ek = certs / "ek-rsa2048.crt";
   ASSERT_TRUE(fs::exists(ek));
-  const std::string der = slurp(ek);
+  const std::string der = test::read_text_or_empty(ek);
   ASSERT_GT(der.size(), 500u);
 
   // The chain: EK certificate -> issuer -> root.
@@ -70,7 +66,7 @@ TEST(VtpmCa, EkCertificateChainsToTheHostCaAndStateIsEncrypted) {
   EXPECT_NE(wrong->status, 0);
 
   // Encrypted: the certificate (which is in the TPM's NV) is not in the state file in clear.
-  const std::string blob = slurp(state / "tpm2-00.permall");
+  const std::string blob = test::read_text_or_empty(state / "tpm2-00.permall");
   ASSERT_FALSE(blob.empty());
   EXPECT_EQ(blob.find(der.substr(0, 200)), std::string::npos) << "EK certificate found in clear in the state";
   // Control: the same search finds it in a state made without a key, so the check can fail.
@@ -82,10 +78,10 @@ TEST(VtpmCa, EkCertificateChainsToTheHostCaAndStateIsEncrypted) {
                 (dir.path() / "plain.log").string()},
                60s);
   ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 0) << slurp(dir.path() / "plain.log");
-  const std::string plain_der = slurp(dir.path() / "plain-ek" / "ek-rsa2048.crt");
+  ASSERT_EQ(r->status, 0) << test::read_text_or_empty(dir.path() / "plain.log");
+  const std::string plain_der = test::read_text_or_empty(dir.path() / "plain-ek" / "ek-rsa2048.crt");
   ASSERT_FALSE(plain_der.empty());
-  EXPECT_NE(slurp(plain / "tpm2-00.permall").find(plain_der.substr(0, 200)), std::string::npos);
+  EXPECT_NE(test::read_text_or_empty(plain / "tpm2-00.permall").find(plain_der.substr(0, 200)), std::string::npos);
 
   // The encrypted state runs under swtpm with its key, and answers.
   const fs::path sock = dir.path() / "s.sock";
@@ -98,7 +94,7 @@ TEST(VtpmCa, EkCertificateChainsToTheHostCaAndStateIsEncrypted) {
     std::this_thread::sleep_for(50ms);
     answered = static_cast<bool>(probe_swtpm(sock, 1000ms));
   }
-  EXPECT_TRUE(answered) << slurp(dir.path() / "swtpm.log");
+  EXPECT_TRUE(answered) << test::read_text_or_empty(dir.path() / "swtpm.log");
   child->signal(SIGTERM);
   EXPECT_TRUE(child->wait(5s));
   // Nothing listens any more: the probe says so.

@@ -113,11 +113,61 @@ TEST_F(VmCli, CreateErrorsNameTheProblem) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("std"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("fleet health unavailable"), std::string::npos) << r.err;
+  // The filters are tlaunchd's: without it they are refused, not ignored.
+  r = cli("vm list --group g");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("--server"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("std"), std::string::npos) << "no unfiltered listing: " << r.out;
+  r = cli("vm list --health Healthy --server http://127.0.0.1:1 --token-file " +
+          shell_quote((dir_.path() / "token").string()));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.out.find("std"), std::string::npos) << "no unfiltered listing: " << r.out;
   r = cli("vm stop std");
   EXPECT_EQ(r.exit_code, 0) << "not running: nothing to do";
   r = cli("vm delete std");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "vms" / "std"));
+}
+
+// An image directory whose disk.raw is 4096 zero bytes, with a manifest.json
+// naming the given hash for it.
+std::filesystem::path image_dir(const std::filesystem::path& parent, const std::string& disk_sha256) {
+  const auto d = parent / "image";
+  std::filesystem::create_directories(d);
+  std::ofstream(d / "disk.raw") << std::string(4096, '\0');
+  const std::string h = std::string(64, 'a');
+  std::ofstream(d / "manifest.json")
+      << R"({"format": "trustlaunch-image/1", "kernel": {"version": "6.1.0-56-amd64", "signed": true},)"
+      << R"( "initrd_compression": "gzip", "source_date_epoch": 0, "packages": [], "esp": [],)"
+      << R"( "disk": {"path": "disk.raw", "sha256": ")" << disk_sha256 << R"(", "size": 4096},)"
+      << R"( "agent": {"path": "/bin/tlaunch-agent", "sha256": ")" << h << R"(", "size": 1}})";
+  return d;
+}
+
+TEST_F(VmCli, CreateRefusesADiskItsManifestDoesNotDescribe) {
+  // SHA-256 of 4096 zero bytes, i.e. the disk image_dir() writes.
+  const std::string zeros_sha256 = "ad7facb2586fc6e966c004d7d1d16b024f5805ff7cb47c7a85dabd8b48892ca7";
+  TempDir images;
+  auto r = cli("vm create changed --security-type Standard --image " +
+               shell_quote(image_dir(images.path() / "a", std::string(64, 'b')).string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("image-mismatch"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(zeros_sha256), std::string::npos) << "names the disk's actual hash: " << r.err;
+  EXPECT_NE(r.err.find("rebuild"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "vms" / "changed")) << "nothing left behind";
+
+  r = cli("vm create intact --security-type Standard --image " +
+          shell_quote(image_dir(images.path() / "b", zeros_sha256).string()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "vms" / "intact" / "disk.raw"));
+
+  std::filesystem::create_directories(images.path() / "c");
+  std::ofstream(images.path() / "c" / "disk.raw") << "x";
+  std::ofstream(images.path() / "c" / "manifest.json") << "{\"format\": 1}";
+  r = cli("vm create broken --security-type Standard --image " + shell_quote((images.path() / "c").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("manifest.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("manifest-invalid"), std::string::npos) << r.err;
 }
 
 TEST_F(VmCli, CaPrintsTheCertificatesToTrust) {

@@ -25,11 +25,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // tlaunchd on 127.0.0.1, port 0: the port is read from its "listening" log line.
 class Server {
  public:
@@ -45,14 +40,14 @@ class Server {
     }
     child_ = std::move(*c);
     for (int i = 0; i < 300 && port_ == 0 && child_.running(); ++i) {
-      std::istringstream lines(slurp(log_));
+      std::istringstream lines(test::read_text_or_empty(log_));
       for (std::string line; std::getline(lines, line);) {
         const json j = json::parse(line, nullptr, false);
         if (j.is_object() && j.value("msg", "") == "listening") port_ = j.value("port", 0);
       }
       std::this_thread::sleep_for(100ms);
     }
-    if (port_ == 0) ADD_FAILURE() << "tlaunchd did not start:\n" << slurp(log_);
+    if (port_ == 0) ADD_FAILURE() << "tlaunchd did not start:\n" << test::read_text_or_empty(log_);
   }
   ~Server() {
     child_.signal(SIGTERM);
@@ -86,7 +81,7 @@ TEST(VmFleet, CreateRegistersUpdatePatchesCrashIsReportedDeleteRemoves) {
   EXPECT_NE(r.err.find("registered web-1"), std::string::npos) << r.err;
   const fs::path vmdir = dir.path() / "host" / "vms" / "web-1";
   // The agent's settings: tlaunchd as the guest sees it (10.0.2.2 for the host's loopback).
-  const std::string conf = slurp(vmdir / "agent.conf");
+  const std::string conf = test::read_text_or_empty(vmdir / "agent.conf");
   EXPECT_NE(conf.find("endpoint=http://10.0.2.2:"), std::string::npos) << conf;
   EXPECT_NE(conf.find("release_key=db-key\n"), std::string::npos) << conf;
   EXPECT_NE(conf.find("attest_interval=60\n"), std::string::npos) << conf;
@@ -99,7 +94,7 @@ TEST(VmFleet, CreateRegistersUpdatePatchesCrashIsReportedDeleteRemoves) {
   EXPECT_EQ(fleet["securityProfile"]["securityType"], "Standard");
   EXPECT_EQ(fleet["securityProfile"]["uefiSettings"]["secureBootEnabled"], false);
   EXPECT_EQ(fleet["securityProfile"]["enableTpm"], false);
-  const json vmjson = json::parse(slurp(vmdir / "vm.json"));
+  const json vmjson = json::parse(test::read_text_or_empty(vmdir / "vm.json"));
   EXPECT_EQ(fleet["vmId"], vmjson["vmId"]);
   EXPECT_EQ(vmjson["server"]["registered"], true);
 
@@ -117,25 +112,43 @@ TEST(VmFleet, CreateRegistersUpdatePatchesCrashIsReportedDeleteRemoves) {
   fleet = json::parse(r.out, nullptr, false);
   EXPECT_EQ(fleet["securityProfile"]["uefiSettings"]["secureBootEnabled"], true) << r.out;
   EXPECT_EQ(fleet["securityProfile"]["enableTpm"], true);
-  EXPECT_EQ(slurp(vmdir / "vars.fd"), slurp("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"));
+  EXPECT_EQ(test::read_text_or_empty(vmdir / "vars.fd"), test::read_text_or_empty("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"));
 
   // vm list: the local VM with its fleet health.
   r = test::run_tlaunch("vm list" + host + srv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("web-1"), std::string::npos);
   EXPECT_NE(r.out.find("Pending"), std::string::npos) << r.out;
+  // The filters apply to the local VMs too (group and health are tlaunchd's).
+  r = test::run_tlaunch("vm list --group pool-a" + host + srv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("web-1"), std::string::npos) << r.out;
+  r = test::run_tlaunch("vm list --group pool-b" + host + srv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("web-1"), std::string::npos) << r.out;
+  r = test::run_tlaunch("vm list --health Healthy --json" + host + srv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  json listed = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(listed.is_object()) << r.out;
+  EXPECT_TRUE(listed["local"].empty()) << r.out;
+  EXPECT_TRUE(listed["value"].empty()) << r.out;
+  r = test::run_tlaunch("vm list --health Pending --json" + host + srv);
+  listed = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(listed.is_object()) << r.out;
+  ASSERT_EQ(listed["local"].size(), 1U) << r.out;
+  EXPECT_EQ(listed["local"][0]["name"], "web-1");
 
   // A crash: recorded locally and sent to tlaunchd (or, from a tlaunchd
   // without host-events, logged as not taken).
   r = test::run_tlaunch("vm start web-1" + host);
-  ASSERT_EQ(r.exit_code, 0) << r.err << slurp(vmdir / "supervisor.log");
+  ASSERT_EQ(r.exit_code, 0) << r.err << test::read_text_or_empty(vmdir / "supervisor.log");
   auto st = read_vm_state(vmdir / "state.json");
   ASSERT_TRUE(st);
   ASSERT_GT(st->qemu_pid, 0);
   ASSERT_EQ(::kill(static_cast<pid_t>(st->qemu_pid), SIGKILL), 0);
   std::string log;
   for (int i = 0; i < 100; ++i) {
-    log = slurp(vmdir / "supervisor.log");
+    log = test::read_text_or_empty(vmdir / "supervisor.log");
     if (log.find("VM Crashed") != std::string::npos) break;
     std::this_thread::sleep_for(200ms);
   }
@@ -146,7 +159,7 @@ TEST(VmFleet, CreateRegistersUpdatePatchesCrashIsReportedDeleteRemoves) {
 
   // The vTPM dies under a running VM: QEMU is stopped, Crashed says why, tlaunchd is told.
   r = test::run_tlaunch("vm start web-1" + host);
-  ASSERT_EQ(r.exit_code, 0) << r.err << slurp(vmdir / "supervisor.log");
+  ASSERT_EQ(r.exit_code, 0) << r.err << test::read_text_or_empty(vmdir / "supervisor.log");
   st = read_vm_state(vmdir / "state.json");
   ASSERT_TRUE(st);
   ASSERT_GT(st->swtpm_pid, 0);
@@ -161,11 +174,11 @@ TEST(VmFleet, CreateRegistersUpdatePatchesCrashIsReportedDeleteRemoves) {
   EXPECT_EQ(st->power, PowerState::kCrashed);
   EXPECT_NE(st->last_error.find("the vTPM (swtpm) was killed by signal 9"), std::string::npos) << st->last_error;
   EXPECT_FALSE(process_alive(qemu, "qemu-system"));
-  log = slurp(vmdir / "supervisor.log");
+  log = test::read_text_or_empty(vmdir / "supervisor.log");
   EXPECT_NE(log.find("event vtpm-crashed"), std::string::npos) << log;
   for (int i = 0; i < 50 && log.find("reported vtpm-crashed to tlaunchd") == std::string::npos; ++i) {
     std::this_thread::sleep_for(200ms);
-    log = slurp(vmdir / "supervisor.log");
+    log = test::read_text_or_empty(vmdir / "supervisor.log");
   }
   EXPECT_NE(log.find("reported vtpm-crashed to tlaunchd"), std::string::npos) << log;
 

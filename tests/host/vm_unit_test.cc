@@ -203,7 +203,9 @@ TEST(QemuArgv, SecureBootAndVtpmOn) {
   EXPECT_TRUE(has_pair(a, "-fw_cfg", "name=opt/org.trustlaunch/agent.conf,file=/r/vms/web-01/agent.conf"));
   EXPECT_TRUE(has_pair(a, "-netdev", "user,id=net0"));
   EXPECT_TRUE(mentions(a, "virtio-net-pci,netdev=net0"));
-  EXPECT_TRUE(has_pair(a, "-serial", "file:/r/vms/web-01/console.log"));
+  // The console is appended to, so the supervisor can truncate it in place (console_log.h).
+  EXPECT_TRUE(has_pair(a, "-chardev", "file,id=serial0,append=on,path=/r/vms/web-01/console.log"));
+  EXPECT_TRUE(has_pair(a, "-serial", "chardev:serial0"));
   EXPECT_TRUE(has_pair(a, "-qmp", "unix:/r/vms/web-01/qmp.sock,server=on,wait=off"));
   EXPECT_NE(std::find(a.begin(), a.end(), "-no-reboot"), a.end());
   EXPECT_EQ(fw.vars_template(c), "/fw/OVMF_VARS_4M.ms.fd");

@@ -25,5 +25,8 @@ std::filesystem::path vector_path(const std::string& relpath);
 
 Bytes read_file(const std::filesystem::path& path);
 std::string read_text(const std::filesystem::path& path);
+// The file's bytes, or "" when it is missing or unreadable: for logs and
+// state files a test polls while another process may not have written them yet.
+std::string read_text_or_empty(const std::filesystem::path& path);
 
 }  // namespace tl::test

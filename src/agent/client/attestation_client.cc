@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/atomic_file.h"
+#include "common/atomic_file.h"
 #include "agent/kernel_modules.h"
 #include "agent/kernel_release.h"
 #include "agent/os_release.h"
@@ -237,9 +237,9 @@ Result<AttestResult> AttestationClient::attest() {
         std::error_code ec;
         std::filesystem::create_directories(options_.state_dir, ec);
         const Bytes& blob = *pending_key_blob_;
-        if (auto st = write_file_atomically(options_.state_dir / "runtime-key.bin",
-                                            std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()),
-                                            0600);
+        if (auto st = write_file_atomic(options_.state_dir / "runtime-key.bin",
+                                        std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()),
+                                        0600);
             !st)
           return st.take_error();
       }

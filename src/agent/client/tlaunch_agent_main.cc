@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/atomic_file.h"
+#include "common/atomic_file.h"
 #include "agent/client/attestation_client.h"
 #include "agent/client/key_release.h"
 #include "agent/schedule.h"
@@ -341,7 +341,7 @@ int release(Cli& c) {
   }
   const std::string_view content(reinterpret_cast<const char*>(bytes->data()), bytes->size());
   if (c.out && *c.out != "-") {
-    if (auto st = write_file_atomically(*c.out, content, 0600); !st) return fail(st.error().message);
+    if (auto st = write_file_atomic(*c.out, content, 0600); !st) return fail(st.error().message);
     std::fprintf(stderr, "tlaunch-agent: released %s (%s) to %s\n", key->kid.c_str(), key->kty.c_str(), c.out->c_str());
     return 0;
   }

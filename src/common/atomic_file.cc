@@ -1,4 +1,4 @@
-#include "agent/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-namespace tl::agent {
+namespace tl {
 namespace {
 
 class Fd {
@@ -34,7 +34,7 @@ class Fd {
 };
 
 Error failed(const std::filesystem::path& path, const std::string& step) {
-  return Error{path.string() + ": " + step + ": " + std::strerror(errno), "status-write-failed"};
+  return Error{path.string() + ": " + step + ": " + std::strerror(errno)};
 }
 
 // Removes the temporary file unless the rename consumed it.
@@ -54,7 +54,7 @@ class TempGuard {
 
 }  // namespace
 
-Status write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode) {
+Status write_file_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode) {
   static std::atomic<unsigned> counter{0};
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   // Same directory, so rename(2) stays within one file system and is atomic;
@@ -88,4 +88,4 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
   return {};
 }
 
-}  // namespace tl::agent
+}  // namespace tl
