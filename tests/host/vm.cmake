@@ -41,3 +41,7 @@ if(NOT TL_SANITIZE)
     DEPS tl_host tl_common nlohmann_json::nlohmann_json LABELS integration)
   add_dependencies(vm_fleet_test tlaunch tlaunchd)
 endif()
+
+# The OVMF varstore parser and Secure Boot check, on Debian's real OVMF files.
+tl_add_test(NAME uefi_varstore_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/uefi_varstore_test.cc
+  DEPS tl_host tl_common LABELS host)
