@@ -48,7 +48,8 @@ constexpr const char* kCreateHelp =
     "  --memory MiB       guest memory (default 1024)\n"
     "  --cpus N           virtual CPUs (default 1)\n"
     "  --uefi-keys K      Secure Boot keys: microsoft (default), snakeoil, or the path of a\n"
-    "                     prepared OVMF varstore with your own PK/KEK/db\n"
+    "                     prepared OVMF 4M varstore with your own PK/KEK/db; it must hold\n"
+    "                     live PK, KEK, db and SecureBootEnable=1 (else uefi-keys-invalid)\n"
     "  --group G          the VM's group in tlaunchd (default: the security type in lower case)\n"
     "  --release-key NAME a key the guest agent releases after attesting (repeatable)\n"
     "  --attest-interval S  seconds between the agent's attestations\n"
@@ -58,7 +59,8 @@ constexpr const char* kCreateHelp =
 
 constexpr const char* kCreateExit =
     "Exit status: 0 created, 1 it could not be made (vm-exists, image-not-found,\n"
-    "firmware-missing, vtpm-setup-failed …) or tlaunchd refused it, 2 usage or connection error.\n";
+    "firmware-missing, uefi-keys-invalid, vtpm-setup-failed …) or tlaunchd refused it,\n"
+    "2 usage or connection error.\n";
 
 constexpr const char* kStartHelp =
     "usage: tlaunch vm start NAME [--wait-for none|ready|attest] [--wait-timeout S]\n"

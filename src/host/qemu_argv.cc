@@ -1,9 +1,13 @@
 #include "host/qemu_argv.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <cstdlib>
 #include <system_error>
+
+#include "host/uefi_varstore.h"
 
 namespace tl::host {
 
@@ -37,6 +41,18 @@ Status Firmware::check(const VmConfig& c) const {
     return Error{"UEFI firmware file " + p.string() + " is missing: install the Debian package ovmf "
                      "(apt-get install ovmf) or set TLAUNCH_OVMF_DIR",
                  "firmware-missing"};
+  }
+  // A custom varstore without enrolled keys would boot with Secure Boot
+  // silently off while the profile says on: refuse it (fail closed).
+  if (c.secure_boot && c.uefi_keys == UefiKeys::kCustom) {
+    std::ifstream in(c.uefi_keys_file, std::ios::binary);
+    const Bytes bytes{std::istreambuf_iterator<char>(in), {}};
+    if (!in.good() && !in.eof()) {
+      return Error{"cannot read the UEFI varstore " + c.uefi_keys_file + " (--uefi-keys)", "uefi-keys-invalid"};
+    }
+    if (auto s = uefi::check_secure_boot_varstore(bytes); !s) {
+      return with_context("the UEFI varstore " + c.uefi_keys_file + " (--uefi-keys)", s.take_error());
+    }
   }
   return {};
 }

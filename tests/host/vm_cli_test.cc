@@ -185,3 +185,25 @@ TEST_F(VmCli, StartOfAMissingVm) {
 }
 
 }  // namespace
+
+namespace {
+
+// --uefi-keys PATH must hold enrolled keys and SecureBootEnable=1: a blank
+// varstore is refused before anything is created; Microsoft's passes.
+TEST_F(VmCli, CreateChecksACustomUefiVarstore) {
+  const std::string image = disk();
+  auto r = cli("vm create blank --security-type TrustedLaunch --disable-vtpm --image " + shell_quote(image) +
+               " --uefi-keys /usr/share/OVMF/OVMF_VARS_4M.fd");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("uefi-keys-invalid"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("OVMF_VARS_4M.fd"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("PK"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "vms" / "blank")) << "nothing left behind";
+
+  r = cli("vm create custom --security-type TrustedLaunch --disable-vtpm --image " + shell_quote(image) +
+          " --uefi-keys /usr/share/OVMF/OVMF_VARS_4M.ms.fd");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "vms" / "custom" / "vars.fd"));
+}
+
+}  // namespace
